@@ -71,7 +71,9 @@ class DemoSession:
         uri = self.uri(relative)
         text = (self.workspace / relative).read_text()
         self.client.text_document_did_open(
-            types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, language_id, 1, text))
+            types.DidOpenTextDocumentParams(
+                types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)
+            )
         )
         self.console.print(f"[dim]→ textDocument/didOpen {relative} ({len(text)} chars)[/]")
         return uri
