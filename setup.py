@@ -9,7 +9,7 @@ from pathlib import Path
 
 from setuptools import setup
 
-ROOTS = ("server", "completion", "indexing", "agents")
+ROOTS = ("server", "completion", "indexing", "agents", "bench")
 HERE = Path(__file__).parent
 
 packages: list[str] = []
