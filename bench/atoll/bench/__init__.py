@@ -6,6 +6,13 @@ runs suites and writes ``results.json`` (plus a markdown report) to ``--out``.
 Speed and memory targets live here, never as timing asserts in tests.
 """
 
-from atoll.bench.harness import BenchContext, Suite, discover_suites, run_suites
+from atoll.bench.harness import (
+    BenchContext,
+    Suite,
+    chart,
+    discover_suites,
+    percentiles,
+    run_suites,
+)
 
-__all__ = ["BenchContext", "Suite", "discover_suites", "run_suites"]
+__all__ = ["BenchContext", "Suite", "chart", "discover_suites", "percentiles", "run_suites"]

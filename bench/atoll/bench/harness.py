@@ -40,6 +40,46 @@ class Suite:
     run: Callable[[BenchContext], dict[str, Any]]
 
 
+def chart(
+    title: str,
+    kind: str,
+    series: dict[str, list[float]],
+    *,
+    x: list[float] | list[str] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> dict[str, Any]:
+    """A chart spec a suite puts under ``results["charts"]``; the report draws it.
+
+    ``kind``: "hist" (distributions, e.g. latencies), "line" (y over ``x``), or
+    "bar" (one value per ``x`` label per series).
+    """
+    if kind not in {"hist", "line", "bar"}:
+        raise ValueError(f"unknown chart kind {kind!r}")
+    return {
+        "title": title,
+        "kind": kind,
+        "series": series,
+        "x": x,
+        "xlabel": xlabel,
+        "ylabel": ylabel,
+    }
+
+
+def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95)) -> dict[str, float]:
+    """``{"p50": .., "p95": .., "mean": .., "n": ..}`` of a sample (empty -> zeros)."""
+    ordered = sorted(values)
+    out: dict[str, float] = {"n": float(len(ordered))}
+    for p in points:
+        if not ordered:
+            out[f"p{p}"] = 0.0
+            continue
+        rank = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+        out[f"p{p}"] = round(ordered[rank], 3)
+    out["mean"] = round(sum(ordered) / len(ordered), 3) if ordered else 0.0
+    return out
+
+
 def discover_suites() -> dict[str, Suite]:
     """Every module of this package that defines ``SUITE``."""
     import atoll.bench as package

@@ -1,4 +1,4 @@
-"""``atoll bench``: run benchmark suites and write results.json to an output folder."""
+"""``atoll bench [SUITE...]`` runs benchmark suites; ``atoll bench compare A B`` diffs two runs."""
 
 from __future__ import annotations
 
@@ -9,10 +9,31 @@ import typer
 from atoll.cli.common import JSON_OPTION, console, fail, print_json
 
 
+def _compare(a: Path, b: Path, as_json: bool) -> None:
+    from rich.table import Table
+
+    from atoll.bench.report import compare, load_results
+
+    try:
+        rows = compare(load_results(a), load_results(b))
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read results: {exc}")
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("metric", "A", "B", "B/A", title=f"{a} → {b}")
+    for row in rows:
+        ratio = "-" if row["ratio"] is None else f"{row['ratio']:.3f}"
+        table.add_row(row["metric"], f"{row['a']:.4g}", f"{row['b']:.4g}", ratio)
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def bench(
-        suites: list[str] = typer.Argument(None, help="Suites to run (default: all)."),
+        suites: list[str] = typer.Argument(
+            None, help="Suites to run (default: all), or `compare A B` to diff two runs."
+        ),
         model: str = typer.Option("", "--model", help="GGUF model path to benchmark."),
         endpoint: str = typer.Option("", "--endpoint", help="OpenAI-compatible base URL."),
         out: Path = typer.Option(Path("bench/results/latest"), "--out", help="Output folder."),
@@ -20,9 +41,16 @@ def register(app: typer.Typer) -> None:
         list_only: bool = typer.Option(False, "--list", help="List the suites and exit."),
         as_json: bool = JSON_OPTION,
     ) -> None:
-        """Measure speed and quality; writes OUT/results.json."""
+        """Measure speed and quality: writes OUT/results.json, OUT/report.md and PNG charts."""
         from atoll.bench import BenchContext, discover_suites, run_suites
+        from atoll.bench.report import write_report
 
+        names = list(suites or [])
+        if names[:1] == ["compare"]:
+            if len(names) != 3:
+                fail("usage: atoll bench compare RUN_A RUN_B", 2)
+            _compare(Path(names[1]), Path(names[2]), as_json)
+            return
         if list_only:
             found = discover_suites()
             if as_json:
@@ -31,19 +59,20 @@ def register(app: typer.Typer) -> None:
                 for name, suite in found.items():
                     console.print(f"[bold]{name}[/]  {suite.description}")
             return
-        ctx = BenchContext(out=out, model=model, endpoint=endpoint, quick=quick)
 
         def event(kind: str, name: str) -> None:
             if not as_json:
                 console.print(f"[cyan]{kind}[/] {name}")
 
+        ctx = BenchContext(out=out, model=model, endpoint=endpoint, quick=quick)
         try:
-            results = run_suites(suites or [], ctx, on_event=event)
+            results = run_suites(names, ctx, on_event=event)
         except KeyError as exc:
             fail(str(exc.args[0]), 2)
+        report = write_report(results, out)
         if as_json:
             print_json(results)
         else:
-            console.print(f"results: {out / 'results.json'}")
+            console.print(f"results: {out / 'results.json'}\nreport:  {report}")
         if not all(entry["ok"] for entry in results["suites"].values()):
             raise typer.Exit(1)
