@@ -1,0 +1,249 @@
+"""Soak: one long LSP session of edits and interleaved requests over a real workspace.
+
+Measures memory growth, latency drift and errors. The same :func:`soak` runs as a
+short correctness test (tests/e2e/test_soak.py) and as the long benchmark here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from atoll.bench.harness import REPO, BenchContext, Suite, chart, percentiles
+from atoll.bench.lspdriver import LspError, LspProcess
+
+ADVERTISED = {
+    "textDocument/inlineCompletion": "inlineCompletionProvider",
+    "textDocument/hover": "hoverProvider",
+    "textDocument/documentSymbol": "documentSymbolProvider",
+    "workspace/symbol": "workspaceSymbolProvider",
+    "textDocument/codeAction": "codeActionProvider",
+}
+# Answers that are fine under load: the client cancelled, or the text moved on.
+EXPECTED_ERRORS = {-32800, -32801}
+VSCODE_LIKE = {
+    "textDocument": {
+        "inlineCompletion": {},
+        "hover": {"contentFormat": ["markdown", "plaintext"]},
+        "documentSymbol": {"hierarchicalDocumentSymbolSupport": True},
+        "codeAction": {
+            "codeActionLiteralSupport": {
+                "codeActionKind": {"valueSet": ["", "quickfix", "refactor"]}
+            }
+        },
+        "synchronization": {"didSave": True},
+    },
+    "window": {"workDoneProgress": True},
+    "workspace": {"workspaceEdit": {"documentChanges": True}, "applyEdit": True},
+}
+
+
+@dataclass
+class SoakReport:
+    edits: int = 0
+    offered: list[str] = field(default_factory=list)
+    requests: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    cancelled: int = 0
+    latencies_ms: dict[str, list[float]] = field(default_factory=dict)
+    rss_mib: list[float] = field(default_factory=list)
+    text_matches: bool = False
+    alive: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        first = self.rss_mib[0] if self.rss_mib else 0.0
+        peak = max(self.rss_mib, default=0.0)
+        drift: dict[str, Any] = {}
+        for method, values in self.latencies_ms.items():
+            half = len(values) // 2
+            if half >= 5:
+                early, late = percentiles(values[:half]), percentiles(values[half:])
+                drift[method] = {"early_p50": early["p50"], "late_p50": late["p50"]}
+        return {
+            "edits": self.edits,
+            "offered": self.offered,
+            "requests": self.requests,
+            "cancelled": self.cancelled,
+            "unexpected_errors": {m: len(e) for m, e in self.errors.items()},
+            "error_samples": {m: e[:3] for m, e in self.errors.items()},
+            "latency_ms": {m: percentiles(v) for m, v in self.latencies_ms.items()},
+            "latency_drift_ms": drift,
+            "rss_mib": {
+                "start": round(first, 1),
+                "peak": round(peak, 1),
+                "end": round(self.rss_mib[-1] if self.rss_mib else 0.0, 1),
+                "growth": round((self.rss_mib[-1] - first) if self.rss_mib else 0.0, 1),
+            },
+            "text_matches": self.text_matches,
+            "alive": self.alive,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _position(text: str, offset: int) -> dict[str, int]:
+    before = text[:offset]
+    line = before.count("\n")
+    col = len(before) - (before.rfind("\n") + 1)
+    return {"line": line, "character": len(before[len(before) - col :].encode("utf-16-le")) // 2}
+
+
+async def soak(
+    workspace: Path,
+    *,
+    edits: int,
+    request_every: int = 10,
+    seed: int = 7,
+    env: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> SoakReport:
+    """Type ``edits`` keystrokes into a file, with a request every ``request_every`` edits."""
+    rng = random.Random(seed)
+    report = SoakReport()
+    started = time.perf_counter()
+    server = await LspProcess.start(env=env)
+    try:
+        init = await server.initialize(workspace, VSCODE_LIKE, settings)
+        caps = init.get("capabilities", {})
+        path = workspace / "inventory" / "models.py"
+        uri = path.as_uri()
+        text = path.read_text()
+        version = 1
+        server.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": version,
+                    "text": text,
+                }
+            },
+        )
+        cursor = len(text)
+        words = re.findall(r"[A-Za-z_]+", text) or ["x"]
+        # As an editor does, ask only for what the server advertises.
+        methods = [m for m, cap in ADVERTISED.items() if caps.get(cap)]
+        report.offered = methods
+        in_flight: list[tuple[str, int, float, asyncio.Future[Any]]] = []
+        report.rss_mib.append(server.rss_mib())
+        for i in range(edits):
+            # Type: mostly characters, some newlines and backspaces.
+            roll = rng.random()
+            if roll < 0.08 and cursor > 0:
+                start, end, new = cursor - 1, cursor, ""
+            elif roll < 0.15:
+                start = end = cursor
+                new = "\n    "
+            else:
+                start = end = cursor
+                new = (
+                    rng.choice(words)[: rng.randint(1, 3)]
+                    if rng.random() < 0.3
+                    else rng.choice("abcxyz_ (.)=:,")
+                )
+            range_ = {"start": _position(text, start), "end": _position(text, end)}
+            text = text[:start] + new + text[end:]
+            cursor = start + len(new)
+            version += 1
+            server.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": range_, "text": new}],
+                },
+            )
+            report.edits += 1
+            if methods and i % request_every == 0:
+                method = methods[(i // request_every) % len(methods)]
+                pos = _position(text, cursor)
+                params: dict[str, Any] = {"textDocument": {"uri": uri}, "position": pos}
+                if method == "workspace/symbol":
+                    params = {"query": rng.choice(words)[:4]}
+                elif method == "textDocument/inlineCompletion":
+                    params["context"] = {"triggerKind": 2}
+                elif method == "textDocument/codeAction":
+                    params = {
+                        "textDocument": {"uri": uri},
+                        "range": {"start": pos, "end": pos},
+                        "context": {"diagnostics": []},
+                    }
+                elif method == "textDocument/documentSymbol":
+                    params = {"textDocument": {"uri": uri}}
+                request_id, future = server.send(method, params)
+                report.requests[method] = report.requests.get(method, 0) + 1
+                if method == "textDocument/inlineCompletion" and rng.random() < 0.5:
+                    server.cancel(request_id)  # the user typed on: as an editor does
+                    report.cancelled += 1
+                in_flight.append((method, request_id, time.perf_counter(), future))
+            if len(in_flight) >= 4 or i == edits - 1:
+                await _settle(in_flight, report)
+            if i % 500 == 0:
+                report.rss_mib.append(server.rss_mib())
+                await asyncio.sleep(0)
+        await _settle(in_flight, report)
+        status = await server.request("workspace/executeCommand", {"command": "atoll.status"})
+        docs = {d["uri"]: d for d in status.get("documents", [])}
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        report.text_matches = docs.get(uri, {}).get("sha256") == digest
+        report.alive = True
+        report.rss_mib.append(server.rss_mib())
+    finally:
+        await server.close()
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+async def _settle(
+    in_flight: list[tuple[str, int, float, asyncio.Future[Any]]], report: SoakReport
+) -> None:
+    for method, _, sent, future in in_flight:
+        try:
+            await asyncio.wait_for(future, 120)
+            report.latencies_ms.setdefault(method, []).append((time.perf_counter() - sent) * 1000)
+        except LspError as exc:
+            if exc.code not in EXPECTED_ERRORS:
+                report.errors.setdefault(method, []).append(f"{exc.code}: {exc}")
+        except TimeoutError:
+            report.errors.setdefault(method, []).append("timeout after 120 s")
+    in_flight.clear()
+
+
+def run(ctx: BenchContext) -> dict[str, Any]:
+    workspace = ctx.scratch("soak") / "ws"
+    shutil.rmtree(workspace, ignore_errors=True)
+    shutil.copytree(REPO / "samples" / "workspace", workspace)
+    edits = 2_000 if ctx.quick else 20_000
+    env = {"ATOLL_INDEXING_EMBEDDINGS": "0"}
+    if ctx.model:
+        env["ATOLL_MODELS_GGUF"] = ctx.model
+    if ctx.endpoint:
+        env["ATOLL_COMPLETION_ENDPOINT_BASE_URL"] = ctx.endpoint
+    report = asyncio.run(soak(workspace, edits=edits, env=env))
+    summary = report.summary()
+    summary["charts"] = [
+        chart(
+            "soak: request latency",
+            "hist",
+            {m.split("/")[-1]: v for m, v in report.latencies_ms.items()},
+            xlabel="ms",
+        ),
+        chart(
+            "soak: server memory",
+            "line",
+            {"RSS MiB": report.rss_mib},
+            xlabel="sample (every 500 edits)",
+            ylabel="MiB",
+        ),
+    ]
+    return summary
+
+
+SUITE = Suite("soak", "20,000 edits with interleaved requests in one LSP session", run)
