@@ -36,7 +36,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 typecheck: setup
-	$(VENV)/bin/mypy -p atoll.config -p atoll.cli -p atoll.server -p atoll.completion -p atoll.indexing -p atoll.agents -p atoll.bench
+	$(VENV)/bin/mypy -p atoll.config -p atoll.cli -p atoll.server -p atoll.completion -p atoll.indexing -p atoll.agents -p atoll.explain -p atoll.bench
 
 # pytest exits 5 when it collected nothing: that is a failure here, said aloud.
 pytest: setup

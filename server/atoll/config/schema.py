@@ -61,6 +61,10 @@ class CompletionConfig:
     # Offer the suggestion as a `textDocument/completion` item too: "auto" turns it
     # on only for clients without inline completion.
     completion_item: Literal["auto", "on", "off"] = "auto"
+    # "auto": several lines after a block opener or on an empty line, else one.
+    multiline: Literal["auto", "always", "never"] = "auto"
+    recent_edits: int = 8  # ring of recently edited chunks offered as context
+    backoff_max_s: float = 30.0  # longest wait before retrying a server that is down
 
 
 @dataclass(frozen=True)
@@ -108,8 +112,12 @@ class AgentsConfig:
 @dataclass(frozen=True)
 class HoverConfig:
     explain: bool = True
+    # The explanation's whole budget; it runs in the background and is cached.
     time_budget_ms: int = 4000
+    # How long a hover waits for an explanation not yet cached (0: answer at once).
+    wait_ms: int = 0
     max_tokens: int = 96
+    call_sites: int = 3
 
 
 @dataclass(frozen=True)
