@@ -80,6 +80,8 @@ class IndexingConfig:
     qdrant_url: str = ""
     qdrant_api_key: str = field(default="", metadata=SECRET)
     exclude: tuple[str, ...] = ()
+    # Processes that parse files in a full run (0: one per CPU).
+    workers: int = 0
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
+from atoll.completion.protocols import TextModel
 from atoll.config import AtollConfig, LoadedConfig, load_config
 from atoll.server import features
 from atoll.server.logs import attach_client_log_handler, set_log_level
@@ -52,6 +53,9 @@ class AtollServer(LanguageServer):
         self._background: set[asyncio.Task[Any]] = set()
         # Set once the protocol runs; lets worker threads hand results back.
         self.event_loop: asyncio.AbstractEventLoop | None = None
+        # The one local text model (completion + explanations), set at `initialized`
+        # by features/inline_completion.py; None when no backend could start.
+        self.llm: TextModel | None = None
 
     @property
     def config(self) -> AtollConfig:

@@ -1,0 +1,132 @@
+"""One thread that owns the model: jobs run one at a time, completions first.
+
+llama.cpp contexts are not thread-safe and a laptop has one model in memory, so every
+decode goes through this queue. The LSP event loop only awaits futures. A job whose
+``cancel`` event is set before it starts is dropped without touching the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PRIORITY_COMPLETION = 0
+PRIORITY_CHAT = 1
+
+
+class JobSkippedError(RuntimeError):
+    """The job was cancelled before the worker started it."""
+
+
+@dataclass(order=True)
+class _Job:
+    priority: int
+    seq: int
+    fn: Callable[[], Any] = field(compare=False)
+    loop: asyncio.AbstractEventLoop | None = field(compare=False)
+    future: Any = field(compare=False)  # asyncio.Future or concurrent Future
+    cancel: threading.Event | None = field(compare=False)
+    enqueued: float = field(compare=False, default_factory=time.monotonic)
+
+
+class ModelWorker:
+    """A single daemon thread running blocking model calls in priority order."""
+
+    def __init__(self, name: str = "atoll-model") -> None:
+        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._stopped = threading.Event()
+        self.busy = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def pending(self, priority: int | None = None) -> int:
+        """Jobs waiting (of one priority, or all)."""
+        with self._queue.mutex:
+            return sum(1 for j in self._queue.queue if priority in (None, j.priority))
+
+    async def submit(
+        self,
+        fn: Callable[[], T],
+        *,
+        priority: int = PRIORITY_COMPLETION,
+        cancel: threading.Event | None = None,
+    ) -> T:
+        """Run ``fn`` on the worker; if the awaiting task is cancelled, ``cancel`` is set."""
+        if self._stopped.is_set():
+            raise RuntimeError("model worker is stopped")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        job = _Job(priority, next(self._seq), fn, loop, future, cancel)
+        self._queue.put(job)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if cancel is not None:
+                cancel.set()
+            raise
+
+    def call(self, fn: Callable[[], T], *, timeout: float | None = None) -> T:
+        """Run ``fn`` on the worker from a thread without an event loop (CLI, tests)."""
+        import concurrent.futures
+
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._queue.put(_Job(PRIORITY_COMPLETION, next(self._seq), fn, None, future, None))
+        return future.result(timeout)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._queue.put(_Job(-1, next(self._seq), lambda: None, None, None, None))
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if self._stopped.is_set() and job.future is None:
+                return
+            if job.cancel is not None and job.cancel.is_set():
+                self._deliver(job, None, JobSkippedError("cancelled before it started"))
+                continue
+            self.busy.set()
+            try:
+                result = job.fn()
+            except BaseException as exc:
+                self._deliver(job, None, exc)
+            else:
+                self._deliver(job, result, None)
+            finally:
+                self.busy.clear()
+
+    @staticmethod
+    def _deliver(job: _Job, result: Any, error: BaseException | None) -> None:
+        future = job.future
+        if future is None:
+            return
+        if job.loop is None:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+            return
+
+        def settle() -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)
+
+        try:
+            job.loop.call_soon_threadsafe(settle)
+        except RuntimeError:
+            log.debug("event loop closed before a model result arrived")
