@@ -86,11 +86,14 @@ class IndexingConfig:
 
 @dataclass(frozen=True)
 class RoleConfig:
-    """Per-role overrides; empty fields inherit from ``agents.endpoint``."""
+    """Per-role overrides; empty fields inherit from ``agents.endpoint`` / ``agents``."""
 
     base_url: str = ""
     model: str = ""
     max_steps: int = 0
+    max_tokens: int = 0  # the role's token budget per run; 0: only the run's
+    wall_clock_s: float = 0.0  # 0: only the run's limit
+    prompt: str = ""  # a template file replacing the packaged system prompt
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,9 @@ class AgentsConfig:
     wall_clock_s: float = 600.0
     command_timeout_s: float = 60.0
     tool_protocol: Literal["auto", "native", "text"] = "auto"
+    max_run_tokens: int = 200_000
+    # Conversation size kept per role (older tool output is elided beyond it).
+    context_tokens: int = 12_000
 
 
 @dataclass(frozen=True)

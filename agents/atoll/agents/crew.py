@@ -1,0 +1,315 @@
+"""The pipeline: Architect → Coder → Reviewer → Tester → Docs, with bounded loops back.
+
+A :class:`CrewRun` owns one staged workspace and one transcript. After every role it
+saves where it stands (``state.json``), so :meth:`CrewRun.resume` can continue after a
+crash or a cancel. Whatever stops it, the result is the diff of the staged copy: a
+complete change, or a reviewable partial one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from atoll.agents.agent import EventSink, Protocol, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.errors import Cancelled, CrewError, EndpointError, StopRun
+from atoll.agents.models import ChatModel
+from atoll.agents.prompts import render
+from atoll.agents.roles import ROLES, truthy
+from atoll.agents.staging import StagedWorkspace, WorkspaceDiff
+from atoll.agents.tools import CodeIndex, ToolBox
+from atoll.agents.transcript import Transcript, new_run_id, runs_dir
+
+Status = Literal["done", "partial", "cancelled", "failed"]
+MAX_DIFF_CHARS = 12000
+
+
+@dataclass(frozen=True)
+class CrewSettings:
+    """How the crew runs; :func:`atoll.agents.settings.crew_settings` builds it from config."""
+
+    roles: tuple[str, ...] = ("architect", "coder", "reviewer", "tester")
+    max_review_rounds: int = 2
+    max_fix_rounds: int = 3
+    max_run_tokens: int = 0
+    wall_clock_s: float = 600.0
+    command_timeout_s: float = 60.0
+    tool_protocol: Protocol = "auto"
+    limits: Mapping[str, RoleLimits] = field(default_factory=dict)
+    prompts: Mapping[str, str] = field(default_factory=dict)  # role -> template override
+
+    def role_limits(self, role: str) -> RoleLimits:
+        return self.limits.get(role, RoleLimits())
+
+
+@dataclass
+class CrewResult:
+    run_id: str
+    run_dir: Path
+    status: Status
+    reason: str
+    summary: str
+    plan: str
+    diff: WorkspaceDiff
+    stats: dict[str, RoleStats]
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "run_dir": str(self.run_dir),
+            "status": self.status,
+            "reason": self.reason,
+            "summary": self.summary,
+            "plan": self.plan,
+            "files": [
+                {"path": c.path, "kind": c.kind, "old_path": c.old_path} for c in self.diff.changes
+            ],
+            "stats": {name: asdict(s) for name, s in self.stats.items()},
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass
+class PipelineState:
+    """Where a run stands; saved after every role."""
+
+    task: str
+    next: str | None
+    plan: str = ""
+    feedback: str = ""
+    return_to: str = ""
+    review_round: int = 0
+    fix_round: int = 0
+    notes: list[str] = field(default_factory=list)
+    summary: str = ""
+    status: str = "running"
+
+
+ModelFor = Callable[[str], ChatModel]
+
+
+class CrewRun:
+    """One delegated task, from the staged copy to the diff."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        staged: StagedWorkspace,
+        state: PipelineState,
+        *,
+        model_for: ModelFor,
+        settings: CrewSettings,
+        index: CodeIndex | None = None,
+        root: Path | None = None,
+        on_event: EventSink | None = None,
+        budget: RunBudget | None = None,
+    ) -> None:
+        self.run_id = run_dir.name
+        self.run_dir = run_dir
+        self.staged = staged
+        self.state = state
+        self.model_for = model_for
+        self.settings = settings
+        self.index = index
+        self.on_event = on_event or (lambda event: None)
+        self.transcript = Transcript(run_dir)
+        self.toolbox = ToolBox(staged, index, root, settings.command_timeout_s)
+        self.budget = budget or RunBudget(
+            deadline=time.monotonic() + settings.wall_clock_s, max_tokens=settings.max_run_tokens
+        )
+        self.stats: dict[str, RoleStats] = {}
+
+    # -- construction -----------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        root: Path,
+        task: str,
+        *,
+        buffers: Mapping[Path, str] | None = None,
+        run_id: str | None = None,
+        **kwargs: Any,
+    ) -> CrewRun:
+        """Stage ``root`` (with unsaved ``buffers``) under ``.atoll/runs/<id>`` and get ready."""
+        settings: CrewSettings = kwargs.get("settings", CrewSettings())
+        run_dir = runs_dir(root) / (run_id or new_run_id())
+        staged = StagedWorkspace.create(root, run_dir, buffers)
+        roles = [r for r in settings.roles if r in ROLES and r != "ask"]
+        state = PipelineState(task=task, next=roles[0] if roles else None)
+        run = cls(run_dir, staged, state, root=root, **kwargs)
+        run.transcript.write_text("task.md", task)
+        run.transcript.record("run_start", run_id=run.run_id, task=task, roles=roles)
+        run._save()
+        return run
+
+    @classmethod
+    def resume(cls, root: Path, run_id: str, **kwargs: Any) -> CrewRun:
+        """Continue a run that crashed, was cancelled or stopped, from its last finished role."""
+        run_dir = runs_dir(root) / run_id
+        if not (run_dir / "state.json").is_file():
+            raise CrewError(f"no run {run_id!r} under {runs_dir(root)}")
+        state = PipelineState(**Transcript(run_dir).read_json("state.json"))
+        run = cls(run_dir, StagedWorkspace(run_dir), state, root=root, **kwargs)
+        run.transcript.record("run_resume", run_id=run_id, next=state.next)
+        return run
+
+    # -- the pipeline -----------------------------------------------------------------------
+
+    def _save(self) -> None:
+        self.transcript.write_json("state.json", asdict(self.state))
+
+    def _next_after(self, role: str) -> str | None:
+        order = [r for r in self.settings.roles if r in ROLES and r != "ask"]
+        if role not in order:
+            return None
+        later = order[order.index(role) + 1 :]
+        return later[0] if later else None
+
+    def _diff_text(self) -> str:
+        text = self.staged.diff().unified() or "(no changes)"
+        if len(text) > MAX_DIFF_CHARS:
+            text = text[:MAX_DIFF_CHARS] + "\n[... diff cut; use the diff tool ...]"
+        return text
+
+    def _context(self) -> str:
+        """The symbol map and search hits the architect starts from."""
+        if self.index is None:
+            return ""
+        parts = []
+        try:
+            outline = self.index.outline(600)
+            if outline:
+                parts.append("# Repository map\n" + outline)
+            hits = self.index.search(self.state.task, 3)
+            if hits:
+                parts.append(
+                    "# Related code\n"
+                    + "\n\n".join(
+                        f"{self.toolbox._rel(h.path)}:{h.start_line + 1}\n{h.text}" for h in hits
+                    )
+                )
+        except Exception as exc:  # the index is a help, never a reason to fail
+            self.transcript.record("index_error", error=repr(exc))
+        return "\n\n".join(parts)
+
+    def _task_message(self, role: str) -> str:
+        state = self.state
+        feedback = (
+            f"\n# Requested changes (round {max(state.review_round, state.fix_round)})\n{state.feedback}"
+            if state.feedback
+            else ""
+        )
+        values = {
+            "task": state.task,
+            "plan": state.plan or state.task,
+            "feedback": feedback,
+            "diff": self._diff_text(),
+            "files": "\n".join(self.staged.diff().files) or "(none)",
+            "context": self._context() if role == "architect" else "",
+        }
+        template = ROLES[role].task_template
+        wanted = {"task": ("task", "context"), "coder_task": ("task", "plan", "feedback"), "reviewer_task": ("task", "plan", "diff"), "tester_task": ("task", "plan", "files")}[template]  # fmt: skip
+        return render(template, **{k: values[k] for k in wanted})
+
+    def _run_role(self, name: str) -> dict[str, Any]:
+        role = ROLES[name]
+        self.on_event({"kind": "role", "role": name, "files": sorted(self.toolbox.touched)})
+        agent = RoleAgent(
+            role,
+            self.model_for(name),
+            self.toolbox.select(role.tools, role.finish),
+            limits=self.settings.role_limits(name),
+            budget=self.budget,
+            transcript=self.transcript,
+            protocol=self.settings.tool_protocol,
+            on_event=self.on_event,
+            touched=lambda: sorted(self.toolbox.touched),
+        )
+        try:
+            return agent.run(
+                render(name, self.settings.prompts.get(name, "")), self._task_message(name)
+            )
+        finally:
+            total = self.stats.setdefault(name, RoleStats(name))
+            for key in ("steps", "prompt_tokens", "completion_tokens", "tool_calls", "seconds"):
+                setattr(total, key, getattr(total, key) + getattr(agent.stats, key))
+
+    def _transition(self, role: str, result: dict[str, Any]) -> str | None:
+        state = self.state
+        if role == "architect":
+            state.plan = str(result.get("plan", "")).strip()
+            self.transcript.write_text("plan.md", state.plan + "\n")
+            return self._next_after(role)
+        if role == "coder":
+            state.summary = str(result.get("summary", "")).strip()
+            state.feedback = ""
+            back, state.return_to = state.return_to, ""
+            return back or self._next_after(role)
+        if role == "reviewer":
+            if truthy(result.get("approved")):
+                return self._next_after(role)
+            if state.review_round < self.settings.max_review_rounds:
+                state.review_round += 1
+                state.feedback = str(result.get("requests", "")).strip() or "(no details given)"
+                return "coder"
+            state.notes.append("the reviewer did not approve the final round")
+            return self._next_after(role)
+        if role == "tester":
+            if truthy(result.get("passed")):
+                return self._next_after(role)
+            if state.fix_round < self.settings.max_fix_rounds:
+                state.fix_round += 1
+                state.feedback = str(result.get("report", "")).strip() or "(no output given)"
+                state.return_to = "tester"
+                return "coder"
+            state.notes.append(f"tests still failing after {state.fix_round} fix rounds")
+            return self._next_after(role)
+        return self._next_after(role)
+
+    def run(self) -> CrewResult:
+        """Run the remaining roles; never raises for a stop, returns the (partial) result."""
+        started = time.monotonic()
+        status: Status = "done"
+        reason = ""
+        try:
+            while self.state.next:
+                role = self.state.next
+                result = self._run_role(role)
+                self.state.next = self._transition(role, result)
+                self._save()
+        except Cancelled as exc:
+            status, reason = "cancelled", str(exc)
+        except StopRun as exc:
+            status, reason = "partial", str(exc)
+        except EndpointError as exc:
+            status, reason = "failed", str(exc)
+        if status == "done" and self.state.notes:
+            status, reason = "partial", "; ".join(self.state.notes)
+        self.state.status = status
+        self._save()
+        return self._finish(status, reason, time.monotonic() - started)
+
+    def _finish(self, status: Status, reason: str, seconds: float) -> CrewResult:
+        diff = self.staged.diff()
+        summary = self.state.summary or ("no changes" if not diff else diff.stat())
+        result = CrewResult(
+            self.run_id,
+            self.run_dir,
+            status,
+            reason,
+            summary,
+            self.state.plan,
+            diff,
+            self.stats,
+            seconds,
+        )
+        self.transcript.write_text("result.diff", diff.unified())
+        self.transcript.write_json("summary.json", result.to_json())
+        self.transcript.record("run_end", status=status, reason=reason, files=diff.files)
+        self.on_event({"kind": "done", **result.to_json()})
+        return result

@@ -1,0 +1,100 @@
+"""From atoll's configuration to a crew: settings, limits and one model per role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from atoll.agents.agent import RoleLimits
+from atoll.agents.crew import CrewSettings
+from atoll.agents.models import ChatModel, LlamaCppChatModel, OpenAIChatModel
+from atoll.agents.roles import ROLES
+from atoll.config import AtollConfig
+from atoll.config.schema import RoleConfig
+
+CHARS_PER_TOKEN = 4
+
+
+def _role_config(config: AtollConfig, role: str) -> RoleConfig:
+    value = getattr(config.agents, role, None)
+    return value if isinstance(value, RoleConfig) else RoleConfig()
+
+
+def crew_settings(config: AtollConfig) -> CrewSettings:
+    agents = config.agents
+    limits: dict[str, RoleLimits] = {}
+    prompts: dict[str, str] = {}
+    for role in ROLES:
+        rc = _role_config(config, role)
+        limits[role] = RoleLimits(
+            max_steps=rc.max_steps or agents.max_steps,
+            max_tokens_per_call=agents.max_tokens,
+            max_tokens=rc.max_tokens,
+            wall_clock_s=rc.wall_clock_s,
+            context_chars=agents.context_tokens * CHARS_PER_TOKEN,
+        )
+        if rc.prompt:
+            prompts[role] = rc.prompt
+    return CrewSettings(
+        roles=tuple(agents.roles),
+        max_review_rounds=agents.max_review_rounds,
+        max_fix_rounds=agents.max_fix_rounds,
+        max_run_tokens=agents.max_run_tokens,
+        wall_clock_s=agents.wall_clock_s,
+        command_timeout_s=agents.command_timeout_s,
+        tool_protocol=agents.tool_protocol,
+        limits=limits,
+        prompts=prompts,
+    )
+
+
+class ModelPool:
+    """One model object per distinct endpoint: roles sharing an endpoint share a client.
+
+    With no base URL anywhere, every role runs on the in-process llama.cpp model.
+    """
+
+    def __init__(self, config: AtollConfig, gguf: Callable[[], Path] | None = None) -> None:
+        self.config = config
+        self._gguf = gguf
+        self._models: dict[tuple[str, str], ChatModel] = {}
+
+    def endpoint_for(self, role: str) -> tuple[str, str]:
+        rc = _role_config(self.config, role)
+        endpoint = self.config.agents.endpoint
+        return (rc.base_url or endpoint.base_url, rc.model or endpoint.model)
+
+    def __call__(self, role: str) -> ChatModel:
+        key = self.endpoint_for(role)
+        if key not in self._models:
+            base_url, model = key
+            endpoint = self.config.agents.endpoint
+            if base_url:
+                self._models[key] = OpenAIChatModel(
+                    base_url,
+                    model,
+                    api_key=endpoint.api_key,
+                    timeout_s=endpoint.timeout_s,
+                    native_tools=self.config.agents.tool_protocol != "text",
+                )
+            else:
+                self._models[key] = LlamaCppChatModel(
+                    self._gguf_path(),
+                    n_ctx=self.config.models.n_ctx,
+                    n_threads=self.config.models.n_threads,
+                )
+        return self._models[key]
+
+    def _gguf_path(self) -> Path:
+        if self._gguf is not None:
+            return self._gguf()
+        from atoll.config.models import resolve_gguf
+
+        return resolve_gguf(self.config).path
+
+    def check(self, roles: tuple[str, ...] | None = None) -> None:
+        """Reach every endpoint the roles use; raises :class:`EndpointError` before any work."""
+        for role in roles or self.config.agents.roles:
+            model = self(role)
+            if isinstance(model, OpenAIChatModel):
+                model.check()
