@@ -1,19 +1,21 @@
-"""Each check is a plain function ``(DoctorContext) -> list[CheckResult]``.
+"""The check registry and the checks that need nothing but the local machine.
 
-Add a check by decorating it with :func:`check`; keep network timeouts short so
-`atoll doctor` answers in seconds even when a server is down.
+Each check is a plain function ``(DoctorContext) -> list[CheckResult]`` registered
+with :func:`check`; the other modules of :mod:`atoll.doctor` add theirs (endpoints,
+vector store, index, editor). Keep network timeouts short (``ctx.timeout_s``) so
+``atoll doctor`` answers in seconds even when a server is down.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 
-from atoll.config import LoadedConfig, ModelNotFoundError, resolve_embedding, resolve_gguf
+from atoll.config import LoadedConfig, flatten, is_secret
 
 
 class Status(StrEnum):
@@ -32,11 +34,17 @@ class CheckResult:
     # A failed required check makes `atoll doctor` exit non-zero.
     required: bool = True
 
+    @property
+    def broken(self) -> bool:
+        return self.status is Status.FAIL and self.required
+
 
 @dataclass(frozen=True)
 class DoctorContext:
     workspace: Path
     loaded: LoadedConfig
+    # Per network request; a doctor that hangs on a dead server is no doctor.
+    timeout_s: float = 3.0
 
 
 CheckFn = Callable[[DoctorContext], list[CheckResult]]
@@ -48,14 +56,30 @@ def check(fn: CheckFn) -> CheckFn:
     return fn
 
 
+def secrets_of(loaded: LoadedConfig) -> list[str]:
+    """Every configured secret value (API keys), longest first, for redaction."""
+    values = [str(v) for k, v in flatten(loaded.config).items() if is_secret(k) and v]
+    return sorted(set(values), key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
 def run_checks(ctx: DoctorContext, checks: list[CheckFn] | None = None) -> list[CheckResult]:
+    """Run ``checks`` (default: all registered) in order; keys never reach the output."""
     results: list[CheckResult] = []
     for fn in checks or CHECKS:
         try:
             results.extend(fn(ctx))
         except Exception as exc:  # a broken check is itself a finding, not a crash
             results.append(CheckResult(fn.__name__, Status.FAIL, f"check crashed: {exc!r}"))
-    return results
+    secrets = secrets_of(ctx.loaded)
+    return [
+        replace(r, detail=redact(r.detail, secrets), fix=redact(r.fix, secrets)) for r in results
+    ]
 
 
 @check
@@ -87,31 +111,6 @@ def config_layers(ctx: DoctorContext) -> list[CheckResult]:
         )
         for issue in ctx.loaded.issues
     ]
-
-
-@check
-def local_models(ctx: DoctorContext) -> list[CheckResult]:
-    config = ctx.loaded.config
-    out: list[CheckResult] = []
-    try:
-        gguf = resolve_gguf(config)
-        note = " (demo-size model; set models.gguf for real use)" if gguf.demo else ""
-        out.append(CheckResult("gguf model", Status.OK, f"{gguf.path}{note}"))
-    except ModelNotFoundError as exc:
-        # Not required when completion goes to a server instead.
-        remote = bool(config.completion.endpoint.base_url)
-        out.append(
-            CheckResult(
-                "gguf model", Status.WARN if remote else Status.FAIL, str(exc), required=not remote
-            )
-        )
-    try:
-        emb = resolve_embedding(config)
-        note = " (demo-size model)" if emb.demo else ""
-        out.append(CheckResult("embedding model", Status.OK, f"{emb.path}{note}"))
-    except ModelNotFoundError as exc:
-        out.append(CheckResult("embedding model", Status.WARN, str(exc), required=False))
-    return out
 
 
 @check

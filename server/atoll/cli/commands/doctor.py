@@ -17,28 +17,34 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(
         workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        timeout: float = typer.Option(
+            3.0, "--timeout", min=0.1, help="Seconds to wait for each server to connect."
+        ),
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Check configuration, models, servers and the index; exit 1 if something required is broken."""
-        from atoll.doctor import run_checks
-        from atoll.doctor.checks import DoctorContext
+        from atoll.doctor import DoctorContext, run_checks
 
         root = find_workspace(workspace)
-        results = run_checks(DoctorContext(root, load(root, sets)))
-        broken = [r for r in results if r.status == "fail" and r.required]
+        results = run_checks(DoctorContext(root, load(root, sets), timeout_s=timeout))
+        broken = [r for r in results if r.broken]
         if as_json:
             print_json({"ok": not broken, "workspace": root, "checks": results})
         else:
-            table = Table("check", "status", "detail", "fix", title=f"atoll doctor — {root}")
+            table = Table("check", "status", "detail", title=f"atoll doctor — {root}")
             for r in results:
+                detail = escape(r.detail)
+                if r.fix and r.status.value in ("fail", "warn"):
+                    detail += f"\n[cyan]fix:[/] {escape(r.fix)}"
                 table.add_row(
-                    escape(r.name),
-                    f"[{_STYLE[r.status.value]}]{r.status.value}[/]",
-                    escape(r.detail),
-                    escape(r.fix),
+                    escape(r.name), f"[{_STYLE[r.status.value]}]{r.status.value}[/]", detail
                 )
             console.print(table)
-            console.print("[bold red]broken[/]" if broken else "[green]all required checks pass[/]")
+            if broken:
+                names = ", ".join(r.name for r in broken)
+                console.print(f"[bold red]broken:[/] {escape(names)}")
+            else:
+                console.print("[green]all required checks pass[/]")
         if broken:
             raise typer.Exit(1)

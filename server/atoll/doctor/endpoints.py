@@ -1,0 +1,373 @@
+"""Checks of each configured OpenAI-compatible endpoint (vLLM, llama.cpp's server, ...).
+
+For each distinct server: reachable, the key accepted, the model list, the configured
+model served, tool calling (for the agents) and the round-trip latency. Every failure
+names the setting to change. Keys go in the Authorization header and nowhere else.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from atoll.config import AtollConfig, env_var_for
+from atoll.doctor.checks import CheckResult, DoctorContext, Status, check
+
+PROBE_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "report_status",
+        "description": "Report that the tool channel works.",
+        "parameters": {
+            "type": "object",
+            "properties": {"ok": {"type": "boolean"}},
+            "required": ["ok"],
+        },
+    },
+}
+PROBE_MESSAGES = [{"role": "user", "content": "Call report_status with ok=true."}]
+TOOL_FIX = (
+    "vLLM: start it with --enable-auto-tool-choice --tool-call-parser hermes (as "
+    "`atoll serve-config vllm` prints); llama.cpp: --chat_format chatml-function-calling; "
+    'or set agents.tool_protocol = "text"'
+)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One server as atoll's features use it; ``users`` are the features that call it."""
+
+    base_url: str
+    model: str
+    api_key: str
+    users: tuple[str, ...]
+    # The settings a fix names: where the URL, model and key come from.
+    url_key: str
+    model_key: str
+    api_key_key: str
+    needs_tools: bool
+
+    @property
+    def label(self) -> str:
+        return "endpoint " + ", ".join(self.users)
+
+
+def configured_endpoints(config: AtollConfig) -> list[Endpoint]:
+    """The distinct (URL, model, key) endpoints the configuration points at."""
+    uses: list[tuple[str, str, str, str, str, str, str, bool]] = []
+    comp = config.completion.endpoint
+    if comp.base_url:
+        uses.append(
+            (
+                comp.base_url,
+                comp.model,
+                comp.api_key,
+                "completion",
+                "completion.endpoint.base_url",
+                "completion.endpoint.model",
+                "completion.endpoint.api_key",
+                False,
+            )
+        )
+    agents = config.agents.endpoint
+    for role in config.agents.roles:
+        role_config = getattr(config.agents, role, None)
+        url = getattr(role_config, "base_url", "") or agents.base_url
+        model = getattr(role_config, "model", "") or agents.model
+        if not url:
+            continue
+        own_url = bool(getattr(role_config, "base_url", ""))
+        own_model = bool(getattr(role_config, "model", ""))
+        uses.append(
+            (
+                url,
+                model,
+                agents.api_key,
+                f"agents.{role}",
+                f"agents.{role}.base_url" if own_url else "agents.endpoint.base_url",
+                f"agents.{role}.model" if own_model else "agents.endpoint.model",
+                "agents.endpoint.api_key",
+                True,
+            )
+        )
+    grouped: dict[tuple[str, str, str], Endpoint] = {}
+    for url, model, key, user, url_key, model_key, key_key, tools in uses:
+        ident = (url.rstrip("/"), model, key)
+        if ident in grouped:
+            old = grouped[ident]
+            grouped[ident] = Endpoint(
+                old.base_url,
+                old.model,
+                old.api_key,
+                (*old.users, user),
+                old.url_key,
+                old.model_key,
+                old.api_key_key,
+                old.needs_tools or tools,
+            )
+        else:
+            grouped[ident] = Endpoint(
+                url.rstrip("/"), model, key, (user,), url_key, model_key, key_key, tools
+            )
+    return list(grouped.values())
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The error text an OpenAI-compatible server put in its body, shortened."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:200]
+    if isinstance(body, dict):
+        err = body.get("error", body.get("detail", body.get("message", body)))
+        if isinstance(err, dict):
+            err = err.get("message", err)
+        return str(err)[:200]
+    return str(body)[:200]
+
+
+class ProbeError(Exception):
+    """A probe step failed; ``fix`` says what to change."""
+
+    def __init__(self, detail: str, fix: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fix = fix
+
+
+def _request(
+    client: httpx.Client, ep: Endpoint, method: str, path: str, **kwargs: Any
+) -> tuple[httpx.Response, float]:
+    url = ep.base_url + path
+    start = time.perf_counter()
+    try:
+        response = client.request(method, url, **kwargs)
+    except httpx.ConnectError as exc:
+        reason = str(exc) or "connection failed"
+        raise ProbeError(
+            f"cannot connect to {ep.base_url} ({reason}): is the server running, and is "
+            "the host/port right?",
+            f"start the server (`atoll serve-config vllm` prints its command) or fix {ep.url_key}",
+        ) from None
+    except httpx.TimeoutException:
+        raise ProbeError(
+            f"{url} did not answer in time ({client.timeout.read:.0f} s): server busy, "
+            "still loading the model, or a firewall dropping packets",
+            f"wait for the model to load, check the firewall, or fix {ep.url_key}",
+        ) from None
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise ProbeError(
+            f"{ep.url_key} = {ep.base_url!r} is not a usable URL ({exc})",
+            f"set {ep.url_key} to e.g. http://gpu-box.lan:8000/v1",
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ProbeError(f"{url}: {type(exc).__name__}: {exc}", f"check {ep.url_key}") from None
+    elapsed = time.perf_counter() - start
+    if response.status_code in (401, 403):
+        env = env_var_for(ep.api_key_key)
+        if ep.api_key:
+            detail = (
+                f"{ep.base_url} rejected the API key (HTTP {response.status_code}: "
+                f"{_server_message(response)})"
+            )
+            fix = f"set the server's key in {env} or in the user config ({ep.api_key_key})"
+        else:
+            detail = (
+                f"{ep.base_url} wants an API key (HTTP {response.status_code}) and none is "
+                f"configured ({ep.api_key_key} is empty)"
+            )
+            fix = f"export {env}=<the server's key>, or put {ep.api_key_key} in the user config"
+        raise ProbeError(detail, fix)
+    return response, elapsed
+
+
+def _models(client: httpx.Client, ep: Endpoint) -> tuple[list[str], float]:
+    response, elapsed = _request(client, ep, "GET", "/models")
+    if response.status_code == 404:
+        hint = "" if ep.base_url.endswith("/v1") else " (OpenAI-compatible URLs end in /v1)"
+        raise ProbeError(
+            f"no OpenAI-compatible API at {ep.base_url}: GET /models gave HTTP 404{hint}",
+            f"set {ep.url_key} to the server's API root, e.g. http://gpu-box.lan:8000/v1",
+        )
+    if response.status_code != 200:
+        raise ProbeError(
+            f"GET {ep.base_url}/models gave HTTP {response.status_code}: "
+            f"{_server_message(response)}",
+            "read the server's log",
+        )
+    try:
+        data = response.json()["data"]
+        ids = [str(item["id"]) for item in data]
+    except (ValueError, KeyError, TypeError):
+        raise ProbeError(
+            f"{ep.base_url}/models did not answer an OpenAI model list: is this the right port?",
+            f"check {ep.url_key}",
+        ) from None
+    return ids, elapsed
+
+
+def _model_result(ep: Endpoint, ids: list[str]) -> CheckResult:
+    name = f"{ep.label}: model"
+    listing = ", ".join(ids) or "nothing"
+    if not ep.model:
+        if len(ids) == 1:
+            return CheckResult(name, Status.OK, f"{ids[0]} (the only one served; no model set)")
+        return CheckResult(
+            name,
+            Status.FAIL,
+            f"{ep.model_key} is empty and the server offers {listing}",
+            f"set {ep.model_key} to one of them",
+        )
+    if ep.model in ids:
+        return CheckResult(name, Status.OK, ep.model)
+    return CheckResult(
+        name,
+        Status.FAIL,
+        f"{ep.model_key} = {ep.model!r} is not served by {ep.base_url}; it serves: {listing}",
+        f"set {ep.model_key} to one of those, or start the server with --served-model-name "
+        f"{ep.model}",
+    )
+
+
+def _tool_call(client: httpx.Client, ep: Endpoint, model: str, tool_choice: Any) -> str:
+    """ "" when the answer is a tool call, else what the server did instead."""
+    body = {
+        "model": model,
+        "messages": PROBE_MESSAGES,
+        "tools": [PROBE_TOOL],
+        "tool_choice": tool_choice,
+        "max_tokens": 32,
+        "temperature": 0,
+    }
+    response, _ = _request(client, ep, "POST", "/chat/completions", json=body)
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {_server_message(response)}"
+    try:
+        message = response.json()["choices"][0]["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return "an answer that is not an OpenAI chat completion"
+    calls = message.get("tool_calls") or []
+    if calls and calls[0].get("function", {}).get("name") == PROBE_TOOL["function"]["name"]:
+        try:
+            json.loads(calls[0]["function"].get("arguments") or "{}")
+        except ValueError:
+            return "a tool call whose arguments are not JSON"
+        return ""
+    text = str(message.get("content") or "")[:60]
+    return f"plain text instead of a tool call ({text!r})"
+
+
+def _tools_result(client: httpx.Client, ep: Endpoint, model: str, native: bool) -> CheckResult:
+    name = f"{ep.label}: tool calling"
+    start = time.perf_counter()
+    auto = _tool_call(client, ep, model, "auto")
+    if not auto:
+        ms = (time.perf_counter() - start) * 1000
+        return CheckResult(
+            name, Status.OK, f"native tool calls work (tool_choice auto, {ms:.0f} ms)"
+        )
+    forced = _tool_call(client, ep, model, {"type": "function", "function": PROBE_TOOL["function"]})
+    status = Status.FAIL if native else Status.WARN
+    fallback = "" if native else "; the crew falls back to its text tool protocol"
+    if not forced:
+        detail = (
+            "tool calls work only when tool_choice names the function; with tool_choice "
+            f"auto the server gave {auto}"
+        )
+    else:
+        detail = f"no tool calling: {auto}{fallback}"
+    return CheckResult(name, status, detail + fallback, TOOL_FIX, required=native)
+
+
+def _latency_result(client: httpx.Client, ep: Endpoint, model: str) -> CheckResult:
+    """One tiny completion: what a keystroke costs on this server."""
+    name = f"{ep.label}: round trip"
+    body = {"model": model, "prompt": "def add(a, b):", "max_tokens": 1, "temperature": 0}
+    response, elapsed = _request(client, ep, "POST", "/completions", json=body)
+    if response.status_code != 200:
+        return CheckResult(
+            name,
+            Status.FAIL,
+            f"POST /completions gave HTTP {response.status_code}: {_server_message(response)}",
+            "completion needs the /v1/completions route (vLLM and llama.cpp have it)",
+        )
+    return CheckResult(name, Status.OK, f"{elapsed * 1000:.0f} ms for a one-token completion")
+
+
+def _transport_note(ep: Endpoint) -> CheckResult | None:
+    host = urlsplit(ep.base_url).hostname or ""
+    if ep.base_url.startswith("https://") or host in ("localhost", "127.0.0.1", "::1"):
+        return None
+    return CheckResult(
+        f"{ep.label}: transport",
+        Status.WARN,
+        f"plain HTTP to {host}: code and key cross the network unencrypted",
+        "put the server behind the TLS reverse proxy in deploy/nginx/ (docs/deployment.md)",
+        required=False,
+    )
+
+
+def probe_endpoint(ep: Endpoint, timeout_s: float, *, native_tools: bool) -> list[CheckResult]:
+    """Every check of one endpoint, stopping at the first step that makes the rest moot."""
+    headers = {"Authorization": f"Bearer {ep.api_key}"} if ep.api_key else {}
+    # Connecting must be quick; generating a few tokens on a busy GPU may take longer.
+    timeout = httpx.Timeout(max(10.0, timeout_s * 3), connect=timeout_s)
+    results: list[CheckResult] = []
+    with httpx.Client(headers=headers, timeout=timeout) as client:
+        try:
+            ids, elapsed = _models(client, ep)
+            results.append(
+                CheckResult(
+                    f"{ep.label}: reachable",
+                    Status.OK,
+                    f"{ep.base_url} answered in {elapsed * 1000:.0f} ms; models: {', '.join(ids)}",
+                )
+            )
+            model_result = _model_result(ep, ids)
+            results.append(model_result)
+            if model_result.status is Status.FAIL:
+                return results
+            model = ep.model or ids[0]
+            if "completion" in ep.users:
+                results.append(_latency_result(client, ep, model))
+            if ep.needs_tools:
+                results.append(_tools_result(client, ep, model, native_tools))
+        except ProbeError as exc:
+            step = "reachable" if not results else "request"
+            results.append(CheckResult(f"{ep.label}: {step}", Status.FAIL, exc.detail, exc.fix))
+    note = _transport_note(ep)
+    return [*results, note] if note else results
+
+
+@check
+def openai_endpoints(ctx: DoctorContext) -> list[CheckResult]:
+    config = ctx.loaded.config
+    endpoints = configured_endpoints(config)
+    results: list[CheckResult] = []
+    if not any("completion" in ep.users for ep in endpoints):
+        results.append(
+            CheckResult(
+                "endpoint completion",
+                Status.SKIP,
+                "completion runs in-process with llama.cpp (completion.endpoint.base_url unset)",
+            )
+        )
+    if not any(ep.needs_tools for ep in endpoints):
+        results.append(
+            CheckResult(
+                "endpoint agents",
+                Status.SKIP,
+                "no agents endpoint configured: the crew is off",
+                "set agents.endpoint.base_url (and .model) to the GPU box's vLLM",
+                required=False,
+            )
+        )
+    native = config.agents.tool_protocol == "native"
+    for ep in endpoints:
+        results.extend(probe_endpoint(ep, ctx.timeout_s, native_tools=native))
+    return results

@@ -1,0 +1,191 @@
+"""Describe model files on disk without running them: GGUF headers, embedding folders.
+
+``atoll models`` and ``atoll doctor`` both read these reports. The GGUF header is read
+by :mod:`atoll.completion.gguf` (one parser for the whole code base); the FIM template
+that applies comes from :mod:`atoll.completion` when it can tell, else from the
+file's own special tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.onnx")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "sentencepiece.bpe.model", "spiece.model")
+
+
+@dataclass(frozen=True)
+class GgufReport:
+    """A GGUF file as atoll sees it; ``error`` is set when it cannot be read."""
+
+    path: Path
+    ok: bool
+    error: str = ""
+    architecture: str = ""
+    name: str = ""
+    quantization: str = ""
+    context_length: int | None = None
+    size_bytes: int = 0
+    fim_tokens: tuple[str, ...] = ()
+    fim_template: str = ""  # "" when the model has no fill-in-the-middle support
+
+    @property
+    def has_fim(self) -> bool:
+        return bool(self.fim_template or self.fim_tokens)
+
+
+@dataclass(frozen=True)
+class EmbeddingReport:
+    """A sentence-transformers folder; ``problems`` lists what is missing."""
+
+    path: Path
+    ok: bool
+    dimension: int | None = None
+    base_model: str = ""
+    problems: tuple[str, ...] = field(default=())
+
+
+def _fim_template_name(info: Any) -> str:
+    """The FIM template completion would use for this model, by name ("" for none)."""
+    try:
+        # Completion's own detection when it is there, so doctor and completion agree.
+        detect = importlib.import_module("atoll.completion.fim").detect_fim_template
+    except (ImportError, AttributeError):
+        detect = None
+    if detect is not None:
+        template = detect(info)
+        if template is None:
+            return ""
+        return str(getattr(template, "name", template))
+    tokens = set(info.fim_tokens)
+    if {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"} <= tokens:
+        return "qwen / starcoder-style (<|fim_prefix|>…<|fim_suffix|>…<|fim_middle|>)"
+    if {"<fim_prefix>", "<fim_suffix>", "<fim_middle>"} <= tokens:
+        return "starcoder (<fim_prefix>…<fim_suffix>…<fim_middle>)"
+    if tokens:
+        return "model-specific: " + ", ".join(sorted(tokens)[:4])
+    return ""
+
+
+def describe_gguf(path: Path) -> GgufReport:
+    """Read ``path``'s header: architecture, quantisation, context and FIM support."""
+    try:
+        from atoll.completion.gguf import GgufError, read_gguf_metadata
+    except ImportError:  # pragma: no cover - the completion package ships with atoll
+        return GgufReport(path, ok=False, error="atoll.completion.gguf is not installed")
+    try:
+        info = read_gguf_metadata(path)
+    except GgufError as exc:
+        return GgufReport(path, ok=False, error=str(exc))
+    return GgufReport(
+        path=path,
+        ok=True,
+        architecture=info.architecture,
+        name=info.name,
+        quantization=info.quantization,
+        context_length=info.context_length,
+        size_bytes=info.size_bytes,
+        fim_tokens=tuple(info.fim_tokens),
+        fim_template=_fim_template_name(info),
+    )
+
+
+def load_gguf_vocab(path: Path) -> str:
+    """Open ``path`` with llama.cpp (vocabulary only: fast); "" when it loads, else why not."""
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        return "llama-cpp-python is not installed: pip install 'llama-cpp-python[server]'"
+    try:
+        with _native_stderr_silenced():
+            llm = Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except Exception as exc:  # llama.cpp raises ValueError/RuntimeError with little detail
+        return f"llama.cpp could not load it ({exc}); the file may be corrupt or too new"
+    llm.close()
+    return ""
+
+
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """llama.cpp writes warnings straight to fd 2; keep them out of the doctor's report."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def describe_embedding(folder: Path) -> EmbeddingReport:
+    """Check a sentence-transformers folder is complete and find its output dimension."""
+    if not folder.is_dir():
+        return EmbeddingReport(folder, ok=False, problems=(f"{folder} is not a folder",))
+    problems: list[str] = []
+    modules = _read_json(folder / "modules.json")
+    transformer_dir = folder
+    dimension: int | None = None
+    if not isinstance(modules, list):
+        problems.append("modules.json is missing or unreadable (not a sentence-transformers save)")
+        modules = []
+    for module in modules:
+        kind = str(module.get("type", "")) if isinstance(module, dict) else ""
+        sub = folder / str(module.get("path", "")) if isinstance(module, dict) else folder
+        if kind.endswith("Transformer"):
+            transformer_dir = sub
+        elif kind.endswith("Pooling"):
+            pooling = _read_json(sub / "config.json")
+            if isinstance(pooling, dict) and isinstance(
+                pooling.get("word_embedding_dimension"), int
+            ):
+                dimension = pooling["word_embedding_dimension"]
+            else:
+                problems.append(f"{sub.name}/config.json (pooling) is missing or unreadable")
+        elif kind.endswith("Dense"):
+            dense = _read_json(sub / "config.json")
+            if isinstance(dense, dict) and isinstance(dense.get("out_features"), int):
+                dimension = dense["out_features"]
+    config = _read_json(transformer_dir / "config.json")
+    base = ""
+    if not isinstance(config, dict):
+        problems.append("config.json of the transformer is missing or unreadable")
+    else:
+        base = str(config.get("_name_or_path") or config.get("model_type") or "")
+        if dimension is None and isinstance(config.get("hidden_size"), int):
+            dimension = config["hidden_size"]
+    if not any((transformer_dir / name).is_file() for name in WEIGHT_FILES):
+        problems.append("no weights (" + " / ".join(WEIGHT_FILES) + ")")
+    if not any((transformer_dir / name).is_file() for name in TOKENIZER_FILES):
+        problems.append("no tokenizer (" + " / ".join(TOKENIZER_FILES) + ")")
+    return EmbeddingReport(
+        folder, ok=not problems, dimension=dimension, base_model=base, problems=tuple(problems)
+    )
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """The file's SHA-256, streamed (multi-gigabyte models stay out of memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
