@@ -56,7 +56,7 @@ def llama_server(api_key: str = "", chat_format: str = "") -> Iterator[LlamaServ
     if chat_format:
         cmd += ["--chat_format", chat_format]
     # A file, not a pipe: llama.cpp's load log would fill a pipe and stall the server.
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     server = LlamaServer(f"http://127.0.0.1:{port}/v1", api_key, process)
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
