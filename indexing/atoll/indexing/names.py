@@ -1,0 +1,86 @@
+"""Identifier helpers: camelCase / snake_case words, initials, and subsequence matching."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+# Too common to say anything about how much a definition is used.
+_NOISE = frozenset(
+    [
+        "self",
+        "cls",
+        "def",
+        "class",
+        "return",
+        "import",
+        "from",
+        "None",
+        "True",
+        "False",
+        "and",
+        "not",
+        "for",
+        "the",
+        "this",
+        "let",
+        "var",
+        "const",
+        "new",
+        "pub",
+        "impl",
+        "mut",
+        "use",
+        "int",
+        "str",
+        "len",
+        "with",
+        "elif",
+        "else",
+        "while",
+        "pass",
+    ]
+)
+
+
+def words(name: str) -> list[str]:
+    """``getHTTPResponse_code`` → ``["get", "http", "response", "code"]``."""
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def search_terms(name: str) -> str:
+    """The words FTS indexes for a symbol name: itself, its parts, joined parts, initials."""
+    parts = words(name)
+    lowered = name.lower()
+    terms = [lowered, *parts]
+    if len(parts) > 1:
+        terms.append("".join(parts))
+        terms.append("".join(p[0] for p in parts))
+    return " ".join(dict.fromkeys(t for t in terms if t))
+
+
+def identifier_counts(text: str) -> Counter[str]:
+    """Occurrences of each identifier (3+ characters) in a file: references by name."""
+    counts = Counter(IDENTIFIER.findall(text))
+    for noise in _NOISE & counts.keys():
+        del counts[noise]
+    return counts
+
+
+def subsequence_pattern(query: str) -> re.Pattern[str]:
+    """A regex matching names (one per line) that contain ``query``'s letters in order."""
+    letters = [re.escape(c) for c in query.lower() if c.isalnum() or c == "_"]
+    body = "[^\\n]*?".join(letters)
+    return re.compile(f"^[^\\n]*?{body}[^\\n]*$", re.MULTILINE)
+
+
+def split_identifiers(text: str) -> str:
+    """Words of the camelCase identifiers in a chunk, so ``total units`` finds ``totalUnits``."""
+    seen: dict[str, None] = {}
+    for ident in set(IDENTIFIER.findall(text)):
+        if not ident.islower() and not ident.isupper():
+            for w in words(ident):
+                seen[w] = None
+    return " ".join(seen)

@@ -1,0 +1,263 @@
+"""Hybrid code search: FTS5/BM25 over chunk text and symbol names, plus vectors, fused by RRF."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+from pathlib import Path
+
+from atoll.config import AtollConfig
+from atoll.indexing.model import SearchHit
+from atoll.indexing.store import SymbolStore
+from atoll.indexing.vectors import (
+    ClientVectorStore,
+    EdgeVectorStore,
+    VectorStore,
+    dir_prefixes,
+    read_manifest,
+    write_manifest,
+)
+
+log = logging.getLogger(__name__)
+RRF_K = 60
+_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "be",
+        "by",
+        "with",
+        "as",
+        "at",
+        "from",
+        "that",
+        "this",
+        "it",
+        "its",
+        "if",
+        "into",
+        "return",
+        "returns",
+        "given",
+    ]
+)
+
+
+def fts_query(text: str) -> str:
+    """Any of the query's words (BM25 ranks documents holding more and rarer ones first)."""
+    terms = [t.lower() for t in _TERM.findall(text)]
+    terms = [t for t in dict.fromkeys(terms) if t not in _STOP] or terms[:1]
+    return " OR ".join(f'"{t}"' for t in terms[:32])
+
+
+def rrf(rankings: list[list[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def _normalize_prefix(prefix: str | None) -> str | None:
+    if not prefix:
+        return None
+    cleaned = prefix.strip().removeprefix("./").strip("/")
+    return cleaned or None
+
+
+class HybridSearch:
+    """The ``Retriever`` implementation behind ``WorkspaceIndex.search``."""
+
+    def __init__(self, store: SymbolStore, root: Path, folder: Path, config: AtollConfig) -> None:
+        self.store = store
+        self.root = root
+        self.folder = folder
+        self.config = config
+        self._vectors: VectorStore | None = None
+        self._embedder: object | None = None
+        self._lock = threading.RLock()
+        self.vector_error = ""
+
+    # -- vectors -------------------------------------------------------------------
+    def _vector_side(self) -> tuple[VectorStore, object] | None:
+        """The embedder and vector store, opened on first use; None when off or broken."""
+        if not self.config.indexing.embeddings:
+            return None
+        with self._lock:
+            if self._vectors is not None and self._embedder is not None:
+                return self._vectors, self._embedder
+            try:
+                from atoll.indexing.embed import Embedder
+
+                embedder = Embedder(self.config)
+                dim = embedder.dim
+                self._vectors = self._open_store(embedder.name, dim)
+                self._embedder = embedder
+            except Exception as exc:
+                self.vector_error = f"{type(exc).__name__}: {exc}"
+                log.warning("vector search unavailable, lexical only: %s", self.vector_error)
+                return None
+            return self._vectors, self._embedder
+
+    def _open_store(self, model: str, dim: int) -> VectorStore:
+        url = self.config.indexing.qdrant_url
+        key = "server" if url else "edge"
+        folder = self.folder / "vectors"
+        manifest = read_manifest(folder)
+        if manifest and (manifest.get("model"), manifest.get("dim"), manifest.get("store")) != (
+            model,
+            dim,
+            key,
+        ):
+            log.warning(
+                "the vector index was built with %s (%s-d); the configured model is %s (%s-d): "
+                "rebuilding the vectors",
+                manifest.get("model"),
+                manifest.get("dim"),
+                model,
+                dim,
+            )
+            shutil.rmtree(folder / "shard", ignore_errors=True)
+            self.store.reset_embedded()
+        elif not manifest:
+            self.store.reset_embedded()
+        store: VectorStore
+        if url:
+            store = ClientVectorStore(dim, url=url, api_key=self.config.indexing.qdrant_api_key)
+        else:
+            store = EdgeVectorStore(folder / "shard", dim)
+        write_manifest(folder, model, dim)
+        data = read_manifest(folder)
+        data["store"] = key
+        (folder / "manifest.json").write_text(__import__("json").dumps(data))
+        return store
+
+    def sync(self, removed: set[int]) -> int:
+        """Drop vectors of removed chunks; embed chunks not embedded yet. Returns how many."""
+        side = self._vector_side()
+        if side is None:
+            return 0
+        vectors, embedder = side
+        from atoll.indexing.embed import Embedder
+
+        assert isinstance(embedder, Embedder)
+        vectors.delete(sorted(removed))
+        done = 0
+        while True:
+            batch = self.store.pending_chunks(max(64, embedder.batch * 4))
+            if not batch:
+                break
+            texts = [f"{symbol}\n{text}" if symbol else text for _, _, _, symbol, text in batch]
+            embedded = embedder.embed(texts)
+            vectors.upsert(
+                [row[0] for row in batch],
+                embedded,
+                [
+                    {"language": lang, "dirs": dir_prefixes(path), "kind": "chunk"}
+                    for _, path, lang, _, _ in batch
+                ],
+            )
+            self.store.mark_embedded(row[0] for row in batch)
+            done += len(batch)
+        return done
+
+    # -- search --------------------------------------------------------------------
+    def lexical(self, query: str, n: int, language: str | None, prefix: str | None) -> list[int]:
+        match = fts_query(query)
+        if not match:
+            return []
+        where, params = ["chunks_fts MATCH ?"], [match]
+        if language:
+            where.append("f.language = ?")
+            params.append(language)
+        if prefix:
+            where.append("(f.path = ? OR f.path LIKE ? ESCAPE '\\')")
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params += [prefix, escaped + "/%"]
+        sql = (
+            "SELECT c.id FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+            f"JOIN files f ON f.id = c.file_id WHERE {' AND '.join(where)} "
+            f"ORDER BY bm25(chunks_fts, 1.0, 0.5, 2.0) LIMIT {int(n)}"
+        )
+        try:
+            return [int(r[0]) for r in self.store.query(sql, params)]
+        except Exception as exc:  # a query FTS5 cannot parse finds nothing
+            log.debug("lexical search failed for %r: %s", query, exc)
+            return []
+
+    def vector(self, query: str, n: int, language: str | None, prefix: str | None) -> list[int]:
+        side = self._vector_side()
+        if side is None:
+            return []
+        vectors, embedder = side
+        from atoll.indexing.embed import Embedder
+
+        assert isinstance(embedder, Embedder)
+        [vec] = embedder.embed([query])
+        return [i for i, _ in vectors.query(vec, n, language=language, path_prefix=prefix)]
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        language: str | None = None,
+        path_prefix: str | None = None,
+        mode: str = "hybrid",
+    ) -> list[SearchHit]:
+        if not query.strip() or k <= 0:
+            return []
+        prefix = _normalize_prefix(path_prefix)
+        depth = max(k * 4, 40)
+        rankings = []
+        if mode in ("hybrid", "lexical"):
+            rankings.append(self.lexical(query, depth, language, prefix))
+        if mode in ("hybrid", "vector"):
+            rankings.append(self.vector(query, depth, language, prefix))
+        return self._hits(rrf([r for r in rankings if r])[: k * 2], k)
+
+    def _hits(self, fused: list[tuple[int, float]], k: int) -> list[SearchHit]:
+        hits: list[SearchHit] = []
+        for cid, score in fused:
+            rows = self.store.query(
+                "SELECT f.path, f.language, c.sl, c.el, t.text, c.symbol FROM chunks c "
+                "JOIN files f ON f.id = c.file_id JOIN chunks_fts t ON t.rowid = c.id "
+                "WHERE c.id = ?",
+                (cid,),
+            )
+            if not rows:
+                continue  # a vector left behind by an interrupted run
+            path, lang, sl, el, text, symbol = rows[0]
+            hits.append(
+                SearchHit(
+                    self.root / str(path),
+                    str(lang),
+                    int(sl),
+                    int(el),
+                    str(text),
+                    str(symbol),
+                    round(score, 6),
+                )
+            )
+            if len(hits) >= k:
+                break
+        return hits
+
+    def close(self) -> None:
+        with self._lock:
+            if self._vectors is not None:
+                self._vectors.close()
+                self._vectors = None

@@ -1,0 +1,203 @@
+"""The vector store behind one small interface: Qdrant Edge in-process, or a Qdrant server.
+
+Points carry a chunk id (the SQLite row) and payload ``language``, ``dirs`` (every folder
+prefix of the path, plus the path) and ``kind``; filters are keyword matches on those,
+which both backends index the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+COLLECTION = "atoll_chunks"
+
+
+def dir_prefixes(relative: str) -> list[str]:
+    parts = relative.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))] + [relative]
+
+
+class VectorStore(Protocol):
+    def upsert(
+        self,
+        ids: Sequence[int],
+        vectors: Sequence[Sequence[float]],
+        payloads: Sequence[dict[str, Any]],
+    ) -> None: ...
+
+    def delete(self, ids: Sequence[int]) -> None: ...
+
+    def query(
+        self,
+        vector: Sequence[float],
+        k: int,
+        *,
+        language: str | None = None,
+        path_prefix: str | None = None,
+    ) -> list[tuple[int, float]]: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class EdgeVectorStore:
+    """Qdrant Edge: Qdrant's engine in-process, a shard folder under the index folder."""
+
+    def __init__(self, folder: Path, dim: int) -> None:
+        import qdrant_edge as q
+
+        self.q = q
+        config = q.EdgeConfig(vectors=q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine))
+        if (folder / "segments").exists() or (folder.exists() and any(folder.iterdir())):
+            try:
+                self.shard = q.EdgeShard.load(str(folder))
+            except Exception as exc:
+                log.warning("vector shard %s is unusable (%s): rebuilding", folder, exc)
+                shutil.rmtree(folder, ignore_errors=True)
+                self.shard = q.EdgeShard.create(str(folder), config)
+        else:
+            self.shard = q.EdgeShard.create(str(folder), config)
+        for field in ("language", "dirs", "kind"):
+            self.shard.update(
+                q.UpdateOperation.create_field_index(field, q.PayloadSchemaType.Keyword)
+            )
+
+    def upsert(
+        self,
+        ids: Sequence[int],
+        vectors: Sequence[Sequence[float]],
+        payloads: Sequence[dict[str, Any]],
+    ) -> None:
+        points = [
+            self.q.Point(i, list(v), p) for i, v, p in zip(ids, vectors, payloads, strict=True)
+        ]
+        self.shard.update(self.q.UpdateOperation.upsert_points(points))
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.shard.update(self.q.UpdateOperation.delete_points(list(ids)))
+
+    def query(
+        self,
+        vector: Sequence[float],
+        k: int,
+        *,
+        language: str | None = None,
+        path_prefix: str | None = None,
+    ) -> list[tuple[int, float]]:
+        q = self.q
+        must = []
+        if language:
+            must.append(q.FieldCondition("language", match=q.MatchValue(language)))
+        if path_prefix:
+            must.append(q.FieldCondition("dirs", match=q.MatchValue(path_prefix)))
+        request = q.QueryRequest(
+            limit=k,
+            query=q.Query.Nearest(list(vector)),
+            filter=q.Filter(must=must) if must else None,
+            with_payload=False,
+        )
+        return [(int(p.id), float(p.score)) for p in self.shard.query(request)]
+
+    def count(self) -> int:
+        return int(self.shard.count(self.q.CountRequest()))
+
+    def close(self) -> None:
+        try:
+            self.shard.flush()
+        finally:
+            self.shard.close()
+
+
+class ClientVectorStore:
+    """A Qdrant server (``indexing.qdrant_url``) or qdrant-client's local mode (``path``)."""
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        url: str = "",
+        api_key: str = "",
+        path: Path | None = None,
+        collection: str = COLLECTION,
+    ) -> None:
+        from qdrant_client import QdrantClient, models
+
+        self.models = models
+        self.collection = collection
+        self.client = (
+            QdrantClient(url=url, api_key=api_key or None) if url else QdrantClient(path=str(path))
+        )
+        if not self.client.collection_exists(collection):
+            self.client.create_collection(
+                collection,
+                vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+            )
+            for field in ("language", "dirs", "kind"):
+                self.client.create_payload_index(
+                    collection, field, models.PayloadSchemaType.KEYWORD
+                )
+
+    def upsert(
+        self,
+        ids: Sequence[int],
+        vectors: Sequence[Sequence[float]],
+        payloads: Sequence[dict[str, Any]],
+    ) -> None:
+        points = [
+            self.models.PointStruct(id=i, vector=list(v), payload=p)
+            for i, v, p in zip(ids, vectors, payloads, strict=True)
+        ]
+        self.client.upsert(self.collection, points)
+
+    def delete(self, ids: Sequence[int]) -> None:
+        if ids:
+            self.client.delete(self.collection, self.models.PointIdsList(points=list(ids)))
+
+    def query(
+        self,
+        vector: Sequence[float],
+        k: int,
+        *,
+        language: str | None = None,
+        path_prefix: str | None = None,
+    ) -> list[tuple[int, float]]:
+        m = self.models
+        must: list[Any] = []
+        if language:
+            must.append(m.FieldCondition(key="language", match=m.MatchValue(value=language)))
+        if path_prefix:
+            must.append(m.FieldCondition(key="dirs", match=m.MatchValue(value=path_prefix)))
+        found = self.client.query_points(
+            self.collection,
+            query=list(vector),
+            limit=k,
+            query_filter=m.Filter(must=must) if must else None,
+        )
+        return [(int(p.id), float(p.score)) for p in found.points]
+
+    def count(self) -> int:
+        return int(self.client.count(self.collection).count)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((folder / "manifest.json").read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def write_manifest(folder: Path, model: str, dim: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.json").write_text(json.dumps({"model": model, "dim": dim}))
