@@ -299,9 +299,26 @@ def _latency_result(client: httpx.Client, ep: Endpoint, model: str) -> CheckResu
     return CheckResult(name, Status.OK, f"{elapsed * 1000:.0f} ms for a one-token completion")
 
 
+def _remote_fim_result(ep: Endpoint, model: str) -> CheckResult:
+    """A remote model's tokenizer is out of reach: completion goes by its name."""
+    from atoll.completion import detect_template
+
+    template = detect_template(model_name=model)
+    name = f"{ep.label}: fim template"
+    if template.fim:
+        return CheckResult(name, Status.OK, f"{template.name} (from the model name {model!r})")
+    return CheckResult(
+        name,
+        Status.WARN,
+        f"no FIM template known for {model!r}: completion sends only the text before the cursor",
+        'set completion.fim_template (e.g. "qwen") if the model supports fill-in-the-middle',
+        required=False,
+    )
+
+
 def _transport_note(ep: Endpoint) -> CheckResult | None:
     host = urlsplit(ep.base_url).hostname or ""
-    if ep.base_url.startswith("https://") or host in ("localhost", "127.0.0.1", "::1"):
+    if not ep.base_url.startswith("http://") or host in ("localhost", "127.0.0.1", "::1"):
         return None
     return CheckResult(
         f"{ep.label}: transport",
@@ -335,6 +352,7 @@ def probe_endpoint(ep: Endpoint, timeout_s: float, *, native_tools: bool) -> lis
             model = ep.model or ids[0]
             if "completion" in ep.users:
                 results.append(_latency_result(client, ep, model))
+                results.append(_remote_fim_result(ep, model))
             if ep.needs_tools:
                 results.append(_tools_result(client, ep, model, native_tools))
         except ProbeError as exc:

@@ -51,12 +51,7 @@ def gguf_model(ctx: DoctorContext) -> list[CheckResult]:
             required=False,
         )
     if config.completion.fim_template != "auto":
-        fim = CheckResult(
-            "fim template",
-            Status.OK,
-            f"{config.completion.fim_template} (set by completion.fim_template; "
-            f"detected: {report.fim_template or 'none'})",
-        )
+        fim = _configured_template(config.completion.fim_template, report.fim_template)
     results.append(fim)
     return results
 
@@ -91,3 +86,22 @@ def embedding_model(ctx: DoctorContext) -> list[CheckResult]:
             f"{emb.path}{note}: {report.dimension}-d, {report.base_model or 'unknown base'}",
         )
     ]
+
+
+def _configured_template(name: str, detected: str) -> CheckResult:
+    from atoll.completion import template_by_name
+
+    try:
+        template_by_name(name)
+    except ValueError as exc:
+        return CheckResult(
+            "fim template",
+            Status.FAIL,
+            f"completion.fim_template: {exc}",
+            'set completion.fim_template = "auto" or one of the known names',
+        )
+    return CheckResult(
+        "fim template",
+        Status.OK,
+        f"{name} (set by completion.fim_template; the model's own: {detected or 'none'})",
+    )

@@ -1,16 +1,15 @@
 """Describe model files on disk without running them: GGUF headers, embedding folders.
 
 ``atoll models`` and ``atoll doctor`` both read these reports. The GGUF header is read
-by :mod:`atoll.completion.gguf` (one parser for the whole code base); the FIM template
-that applies comes from :mod:`atoll.completion` when it can tell, else from the
-file's own special tokens.
+by :mod:`atoll.completion.gguf` (one parser for the whole code base) and the FIM
+template is the one :func:`atoll.completion.detect_template` picks, so the report and
+the completion engine always agree.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -54,25 +53,13 @@ class EmbeddingReport:
 
 
 def _fim_template_name(info: Any) -> str:
-    """The FIM template completion would use for this model, by name ("" for none)."""
-    try:
-        # Completion's own detection when it is there, so doctor and completion agree.
-        detect = importlib.import_module("atoll.completion.fim").detect_fim_template
-    except (ImportError, AttributeError):
-        detect = None
-    if detect is not None:
-        template = detect(info)
-        if template is None:
-            return ""
-        return str(getattr(template, "name", template))
-    tokens = set(info.fim_tokens)
-    if {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"} <= tokens:
-        return "qwen / starcoder-style (<|fim_prefix|>…<|fim_suffix|>…<|fim_middle|>)"
-    if {"<fim_prefix>", "<fim_suffix>", "<fim_middle>"} <= tokens:
-        return "starcoder (<fim_prefix>…<fim_suffix>…<fim_middle>)"
-    if tokens:
-        return "model-specific: " + ", ".join(sorted(tokens)[:4])
-    return ""
+    """The FIM template completion picks for this model, by name ("" for prefix-only)."""
+    from atoll.completion import detect_template
+
+    template = detect_template(info)
+    if not template.fim:
+        return ""
+    return template.name + (" (repository-level)" if template.repo_level else "")
 
 
 def describe_gguf(path: Path) -> GgufReport:

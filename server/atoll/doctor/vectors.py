@@ -49,7 +49,12 @@ def qdrant_client_for(url: str, api_key: str, timeout_s: float) -> Any:
         with warnings.catch_warnings():
             # qdrant-client warns about a key over plain HTTP; the transport check says it.
             warnings.simplefilter("ignore")
-            return QdrantClient(url=url, api_key=api_key or None, timeout=max(1, int(timeout_s)))
+            return QdrantClient(
+                url=url,
+                api_key=api_key or None,
+                timeout=max(1, int(timeout_s)),
+                check_compatibility=False,
+            )
     path = url.removeprefix("file://")
     return QdrantClient(path=str(Path(path).expanduser()))
 

@@ -1,0 +1,80 @@
+"""The Qdrant checks through qdrant-client's local mode: the same client path a shared
+Qdrant server takes, run here without a server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from qdrant_client import QdrantClient
+from qdrant_client.http import models
+
+from atoll.config import load_config
+from atoll.doctor import DoctorContext, Status, run_checks
+from atoll.doctor.vectors import qdrant
+
+
+def make_store(path: Path, collections: dict[str, tuple[int, str]]) -> None:
+    client = QdrantClient(path=str(path))
+    for name, (size, model) in collections.items():
+        client.create_collection(
+            name,
+            vectors_config=models.VectorParams(size=size, distance=models.Distance.COSINE),
+            metadata={"embedding_model": model} if model else None,
+        )
+    client.close()
+
+
+def doctor(workspace: Path, store: Path, monkeypatch: pytest.MonkeyPatch) -> list:  # type: ignore[type-arg]
+    monkeypatch.setenv("ATOLL_INDEXING_QDRANT_URL", str(store))
+    return run_checks(DoctorContext(workspace, load_config(workspace)), [qdrant])
+
+
+def test_collections_built_with_the_configured_model_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qdrant"
+    # A collection per repository and commit, as a team's shared server holds them.
+    make_store(
+        store,
+        {"atoll-inventory-3f2a1c": (384, "all-MiniLM-L6-v2"), "atoll-inventory-9b8e7d": (384, "")},
+    )
+    results = doctor(tmp_path, store, monkeypatch)
+    assert [r.status for r in results] == [Status.OK] * 3, results
+    assert "2 collection(s)" in results[0].detail
+
+
+def test_a_collection_from_another_embedding_model_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qdrant"
+    make_store(
+        store,
+        {
+            "atoll-a": (768, "nomic-embed-code"),
+            "atoll-b": (768, ""),
+            "someone-elses": (1024, ""),  # not atoll's: left alone
+        },
+    )
+    by_name = {r.name: r for r in doctor(tmp_path, store, monkeypatch)}
+    a, b = by_name["qdrant collection atoll-a"], by_name["qdrant collection atoll-b"]
+    assert a.status is Status.FAIL and b.status is Status.FAIL
+    assert "built with embedding model 'nomic-embed-code'" in a.detail
+    assert "'all-MiniLM-L6-v2' (384-d)" in a.detail
+    assert "vectors are 768-d but all-MiniLM-L6-v2 makes 384-d vectors" in b.detail
+    assert "re-index" in a.fix and "models.embedding" in a.fix
+    assert "qdrant collection someone-elses" not in by_name
+
+
+def test_an_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATOLL_INDEXING_QDRANT_URL", "http://127.0.0.1:9")
+    ctx = DoctorContext(tmp_path, load_config(tmp_path), timeout_s=1)
+    [result] = run_checks(ctx, [qdrant])
+    assert result.status is Status.FAIL and result.required
+    assert "cannot reach the Qdrant server at http://127.0.0.1:9" in result.detail
+    assert "atoll serve-config qdrant" in result.fix
+
+
+def test_embedded_mode_needs_no_server(tmp_path: Path) -> None:
+    [result] = run_checks(DoctorContext(tmp_path, load_config(tmp_path)), [qdrant])
+    assert result.status is Status.OK and "embedded Qdrant Edge" in result.detail
