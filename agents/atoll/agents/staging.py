@@ -228,15 +228,24 @@ class StagedWorkspace:
         real.write_text(text, encoding="utf-8")
         return real
 
-    def delete(self, path: str) -> None:
+    def _entry(self, path: str) -> Path:
+        """The directory entry itself (a symlink is not followed), inside ``work``."""
         real = self.resolve(path)
-        if not real.is_file():
+        pure = PurePosixPath(path.replace("\\", "/"))
+        if pure.name in ("", ".", ".."):
+            return real
+        entry = self.resolve(str(pure.parent) or ".") / pure.name
+        return entry if entry.is_symlink() else real
+
+    def delete(self, path: str) -> None:
+        entry = self._entry(path)
+        if not (entry.is_file() or entry.is_symlink()):
             raise ToolError(f"{path} is not a file")
-        real.unlink()
+        entry.unlink()
 
     def rename(self, path: str, new_path: str) -> None:
-        source, target = self.resolve(path), self.resolve(new_path)
-        if not source.is_file():
+        source, target = self._entry(path), self.resolve(new_path)
+        if not (source.is_file() or source.is_symlink()):
             raise ToolError(f"{path} is not a file")
         if target.exists():
             raise ToolError(f"{new_path} already exists")
