@@ -43,7 +43,7 @@ pytest: setup
 	@$(PY) -m pytest -q -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; exit $$rc
 
-client:
+client: setup
 	@if [ -f client-vscode/package.json ]; then $(MAKE) -C client-vscode test; fi
 
 test: lint typecheck pytest client

@@ -1,0 +1,29 @@
+// The "Delegate to AI crew" command's request and its answer for the user. Pure: unit-tested.
+
+export const DELEGATE_COMMAND = "atoll.delegate";
+
+/** `workspace/executeCommand` arguments: the task text, trimmed; undefined for an empty task. */
+export function delegateArguments(task: string | undefined): unknown[] | undefined {
+  const text = task?.trim();
+  return text ? [text] : undefined;
+}
+
+/** One line for the user from whatever the server answered. */
+export function delegateMessage(result: unknown): string {
+  if (typeof result === "string" && result.trim()) {
+    return `atoll: ${result.trim()}`;
+  }
+  if (typeof result === "object" && result !== null) {
+    const fields = result as Record<string, unknown>;
+    for (const key of ["message", "summary", "status"]) {
+      const value = fields[key];
+      if (typeof value === "string" && value.trim()) {
+        return `atoll: ${value.trim()}`;
+      }
+    }
+    if (typeof fields.run_id === "string") {
+      return `atoll: the crew started run ${fields.run_id}`;
+    }
+  }
+  return "atoll: the task was handed to the AI crew; progress appears in the atoll output channel.";
+}
