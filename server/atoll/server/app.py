@@ -15,7 +15,7 @@ import os
 import pkgutil
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -27,6 +27,9 @@ from atoll.config import AtollConfig, LoadedConfig, load_config
 from atoll.server import features
 from atoll.server.logs import attach_client_log_handler, set_log_level
 from atoll.server.protocol import AtollProtocol
+
+if TYPE_CHECKING:
+    from atoll.indexing import WorkspaceIndex
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class AtollServer(LanguageServer):
         self._background: set[asyncio.Task[Any]] = set()
         # Set once the protocol runs; lets worker threads hand results back.
         self.event_loop: asyncio.AbstractEventLoop | None = None
+        # The workspace index: set by the indexer feature as soon as it opens.
+        self.index: WorkspaceIndex | None = None
         # The one local text model (completion + explanations), set at `initialized`
         # by features/inline_completion.py; None when no backend could start.
         self.llm: TextModel | None = None
