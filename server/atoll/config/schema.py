@@ -129,6 +129,44 @@ class HoverConfig:
 
 
 @dataclass(frozen=True)
+class VllmServerConfig:
+    """Overrides for one vLLM server of ``atoll serve-config``; 0 / "" take ``[deploy]``'s."""
+
+    gpu_memory_utilization: float = 0.0
+    max_model_len: int = 0
+    port: int = 0  # 0: the port of the endpoint URL (set it when a TLS proxy sits in front)
+    model_path: str = ""  # "": <deploy.model_dir>/<last part of the model name>
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    """How the GPU box serves atoll's endpoints (read by ``atoll serve-config`` only)."""
+
+    # The LAN address vLLM and Qdrant listen on; "": the host of the endpoint URL.
+    bind_host: str = ""
+    model_dir: str = "/models"
+    max_model_len: int = 32768
+    # Shared out equally among the vLLM servers on one box unless a role sets its own.
+    gpu_memory_utilization: float = 0.90
+    tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+    max_num_seqs: int = 32
+    tool_call_parser: str = "hermes"
+    quantization: str = ""  # "": vLLM reads AWQ/GPTQ from the model's own config
+    extra_args: tuple[str, ...] = ()
+    vllm_bin: str = "/opt/atoll/bin/vllm"
+    qdrant_bin: str = "/usr/local/bin/qdrant"
+    qdrant_storage: str = "/var/lib/qdrant"
+    config_dir: str = "/etc/atoll"
+    service_user: str = "atoll"
+    vllm_image: str = "vllm/vllm-openai:v0.11.0"
+    qdrant_image: str = "qdrant/qdrant:v1.15.5"
+    architect: VllmServerConfig = VllmServerConfig()
+    coder: VllmServerConfig = VllmServerConfig()
+    completion: VllmServerConfig = VllmServerConfig()
+
+
+@dataclass(frozen=True)
 class AtollConfig:
     server: ServerConfig = ServerConfig()
     models: ModelsConfig = ModelsConfig()
@@ -136,3 +174,4 @@ class AtollConfig:
     indexing: IndexingConfig = IndexingConfig()
     agents: AgentsConfig = AgentsConfig()
     hover: HoverConfig = HoverConfig()
+    deploy: DeployConfig = DeployConfig()

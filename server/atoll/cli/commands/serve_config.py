@@ -1,0 +1,64 @@
+"""``atoll serve-config``: the GPU box's serving recipes, printed from atoll's own config.
+
+The laptops' settings (which endpoint, which model) and the GPU box's launch lines
+come from one file, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    console,
+    fail,
+    find_workspace,
+    load,
+    print_json,
+)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve-config")
+    def serve_config(
+        target: str = typer.Argument(
+            ..., metavar="vllm|qdrant|systemd|compose|all", help="What to print."
+        ),
+        workspace: Path = typer.Option(
+            None, "--workspace", "-w", help="Folder whose atoll.toml describes the set-up."
+        ),
+        write: Path = typer.Option(
+            None, "--write", metavar="DIR", help="Write the files under DIR instead of printing."
+        ),
+        as_json: bool = JSON_OPTION,
+        sets: list[str] = SET_OPTION,
+    ) -> None:
+        """Print vLLM command lines, Qdrant's config, systemd units or a compose file."""
+        from atoll.deploy.plan import DeployError
+        from atoll.deploy.render import render
+
+        root = find_workspace(workspace)
+        loaded = load(root, sets)
+        try:
+            files = render(loaded.config, target, source=f"{root.name}/atoll.toml")
+        except DeployError as exc:
+            fail(str(exc), 2)
+        if write is not None:
+            for rel, text in files.items():
+                path = write / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text)
+                if rel.endswith(".sh"):
+                    path.chmod(0o755)
+                console.print(f"wrote {path}", highlight=False)
+            return
+        if as_json:
+            print_json(files)
+            return
+        for rel, text in files.items():
+            if len(files) > 1:
+                typer.echo(f"==> {rel} <==")
+            typer.echo(text)
