@@ -3,6 +3,7 @@ Qdrant server takes, run here without a server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from qdrant_client import QdrantClient
 from qdrant_client.http import models
 
 from atoll.config import load_config
-from atoll.doctor import DoctorContext, Status, run_checks
+from atoll.doctor import DoctorContext, Status, run_checks, vectors
 from atoll.doctor.vectors import qdrant
 
 
@@ -26,8 +27,19 @@ def make_store(path: Path, collections: dict[str, tuple[int, str]]) -> None:
 
 
 def doctor(workspace: Path, store: Path, monkeypatch: pytest.MonkeyPatch) -> list:  # type: ignore[type-arg]
-    monkeypatch.setenv("ATOLL_INDEXING_QDRANT_URL", str(store))
-    return run_checks(DoctorContext(workspace, load_config(workspace)), [qdrant])
+    """Run the server check with local mode standing in for the server's transport."""
+    url = "http://qdrant.test:6333"
+    opened: list[str] = []
+
+    def local_client(got_url: str, api_key: str, timeout_s: float) -> QdrantClient:
+        opened.append(got_url)
+        return QdrantClient(path=str(store))
+
+    monkeypatch.setenv("ATOLL_INDEXING_QDRANT_URL", url)
+    monkeypatch.setattr(vectors, "qdrant_client_for", local_client)
+    results = run_checks(DoctorContext(workspace, load_config(workspace)), [vectors.qdrant])
+    assert opened == [url]
+    return results
 
 
 def test_collections_built_with_the_configured_model_pass(
@@ -78,3 +90,33 @@ def test_an_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.Monk
 def test_embedded_mode_needs_no_server(tmp_path: Path) -> None:
     [result] = run_checks(DoctorContext(tmp_path, load_config(tmp_path)), [qdrant])
     assert result.status is Status.OK and "embedded Qdrant Edge" in result.detail
+
+
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
+def test_the_index_own_server_collection_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collection atoll.indexing creates on a server, checked by the doctor."""
+    from atoll.indexing.vectors import ClientVectorStore
+
+    store = tmp_path / "qdrant"
+    ClientVectorStore(384, path=store).close()
+    by_name = {r.name: r for r in doctor(tmp_path, store, monkeypatch)}
+    assert by_name["qdrant collection atoll_chunks"].status is Status.OK
+
+
+def test_a_path_is_not_a_server_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATOLL_INDEXING_QDRANT_URL", str(tmp_path))
+    [result] = run_checks(DoctorContext(tmp_path, load_config(tmp_path)), [qdrant])
+    assert result.status is Status.FAIL and "is not a Qdrant server URL" in result.detail
+
+
+def test_embedded_vectors_from_another_model_are_named(tmp_path: Path) -> None:
+    (tmp_path / ".atoll" / "vectors").mkdir(parents=True)
+    (tmp_path / ".atoll" / "vectors" / "manifest.json").write_text(
+        json.dumps({"model": "/models/nomic-embed-code", "dim": 768, "store": "edge"})
+    )
+    _, manifest = run_checks(DoctorContext(tmp_path, load_config(tmp_path)), [qdrant])
+    assert manifest.status is Status.WARN and not manifest.required
+    assert "built with /models/nomic-embed-code (768-d)" in manifest.detail
+    assert "re-embeds the whole workspace" in manifest.detail

@@ -1,14 +1,16 @@
 """Checks of the vector store: Qdrant reachable (embedded or server) and its collections
 built with the configured embedding model.
 
-A collection records the model it was built with in its Qdrant collection metadata
-(``embedding_model``, ``embedding_dim``); when that is missing the vector size is
-compared. Collections are atoll's when their name starts with ``atoll`` or their
-metadata names an embedding model.
+On a server, a collection that records its model in Qdrant's collection metadata
+(``embedding_model``) is compared by name, every one by vector size. Collections are
+atoll's when their name starts with ``atoll`` (the index uses ``atoll_chunks``) or
+their metadata names an embedding model. The embedded store is compared through the
+index's own ``vectors/manifest.json``.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,21 +44,56 @@ def configured_embedding(config: AtollConfig) -> EmbeddingIdentity | None:
 
 
 def qdrant_client_for(url: str, api_key: str, timeout_s: float) -> Any:
-    """A qdrant-client for ``indexing.qdrant_url``: http(s) is a server, a path is local mode."""
+    """A qdrant-client for the Qdrant server at ``indexing.qdrant_url``."""
     from qdrant_client import QdrantClient
 
-    if url.startswith(("http://", "https://")):
-        with warnings.catch_warnings():
-            # qdrant-client warns about a key over plain HTTP; the transport check says it.
-            warnings.simplefilter("ignore")
-            return QdrantClient(
-                url=url,
-                api_key=api_key or None,
-                timeout=max(1, int(timeout_s)),
-                check_compatibility=False,
-            )
-    path = url.removeprefix("file://")
-    return QdrantClient(path=str(Path(path).expanduser()))
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(
+            f"indexing.qdrant_url = {url!r} is not a Qdrant server URL like http://gpu-box:6333"
+        )
+    with warnings.catch_warnings():
+        # qdrant-client warns about a key over plain HTTP; the transport check says it.
+        warnings.simplefilter("ignore")
+        return QdrantClient(
+            url=url,
+            api_key=api_key or None,
+            timeout=max(1, int(timeout_s)),
+            check_compatibility=False,
+        )
+
+
+def read_vector_manifest(index_dir: Path) -> dict[str, Any]:
+    """What the index recorded about its vectors: ``model`` (path), ``dim``, ``store``."""
+    try:
+        data = json.loads((index_dir / "vectors" / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _manifest_result(index_dir: Path, config: AtollConfig) -> CheckResult | None:
+    """The embedded vectors were built with the configured model (or will be rebuilt)."""
+    manifest = read_vector_manifest(index_dir)
+    if not manifest:
+        return None
+    try:
+        configured = str(resolve_embedding(config).path)
+    except ModelNotFoundError:
+        return None
+    built = str(manifest.get("model", ""))
+    if built == configured:
+        return CheckResult(
+            "vector index", Status.OK, f"built with {Path(built).name} ({manifest.get('dim')}-d)"
+        )
+    return CheckResult(
+        "vector index",
+        Status.WARN,
+        f"built with {built or 'an unknown model'} ({manifest.get('dim', '?')}-d); the "
+        f"configured model is {configured}: atoll re-embeds the whole workspace on its next "
+        "start (minutes for a large repository)",
+        "expected after changing models.embedding; otherwise set it back",
+        required=False,
+    )
 
 
 def _vector_sizes(info: Any) -> dict[str, int]:
@@ -146,11 +183,16 @@ def qdrant(ctx: DoctorContext) -> list[CheckResult]:
         where = f"embedded Qdrant Edge under {store}"
         if not store.exists():
             return [CheckResult("qdrant", Status.OK, f"{where} (not built yet: indexed on start)")]
-        return [CheckResult("qdrant", Status.OK, where)]
+        manifest = _manifest_result(store, config)
+        return [CheckResult("qdrant", Status.OK, where), *([manifest] if manifest else [])]
     try:
         client = qdrant_client_for(url, config.indexing.qdrant_api_key, ctx.timeout_s)
-    except Exception as exc:  # a locked local folder, a malformed URL
-        return [_server_failure(url, exc)]
+    except ValueError as exc:
+        return [
+            CheckResult(
+                "qdrant", Status.FAIL, str(exc), "set indexing.qdrant_url to http(s)://HOST:6333"
+            )
+        ]
     try:
         results = check_qdrant_client(client, f"Qdrant at {url}", want)
     except Exception as exc:  # qdrant-client raises transport errors of several kinds
