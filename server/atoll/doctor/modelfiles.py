@@ -176,3 +176,44 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := stream.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class HfFolderReport:
+    """A Hugging Face model folder as vLLM loads it (``--model /models/<name>``)."""
+
+    path: Path
+    ok: bool
+    architecture: str = ""
+    quantization: str = ""  # "awq", "gptq", ... or "" for full precision
+    size_bytes: int = 0
+    problems: tuple[str, ...] = field(default=())
+
+
+def describe_hf_folder(folder: Path) -> HfFolderReport:
+    """Check a model folder for vLLM: config, weights (all shards), tokenizer."""
+    if not folder.is_dir():
+        return HfFolderReport(folder, ok=False, problems=(f"{folder} is not a folder",))
+    problems: list[str] = []
+    config = _read_json(folder / "config.json")
+    arch, quant = "", ""
+    if not isinstance(config, dict):
+        problems.append("config.json is missing or unreadable")
+    else:
+        archs = config.get("architectures") or [config.get("model_type", "")]
+        arch = str(archs[0]) if archs else ""
+        qconf = config.get("quantization_config")
+        if isinstance(qconf, dict):
+            quant = str(qconf.get("quant_method", "quantized"))
+    weights = sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin"))
+    if not weights:
+        problems.append("no weights (*.safetensors)")
+    index = _read_json(folder / "model.safetensors.index.json")
+    if isinstance(index, dict) and isinstance(index.get("weight_map"), dict):
+        missing = sorted({str(s) for s in index["weight_map"].values()} - {w.name for w in weights})
+        if missing:
+            problems.append(f"{len(missing)} weight shard(s) missing, e.g. {missing[0]}")
+    if not any((folder / name).is_file() for name in ("tokenizer.json", "tokenizer.model")):
+        problems.append("no tokenizer (tokenizer.json / tokenizer.model)")
+    size = sum(w.stat().st_size for w in weights)
+    return HfFolderReport(folder, not problems, arch, quant, size, tuple(problems))
