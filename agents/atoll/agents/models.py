@@ -280,11 +280,43 @@ class ScriptedChatModel:
     without a model. ``calls`` keeps every conversation it was shown.
     """
 
-    def __init__(self, script: Sequence[Script], *, supports_tools: bool = False) -> None:
+    def __init__(
+        self, script: Sequence[Script], *, supports_tools: bool = False, delay_s: float = 0.0
+    ) -> None:
         self.script = list(script)
         self.supports_tools = supports_tools
+        self.delay_s = delay_s  # a stand-in for a slow model (cancellation tests, demos)
         self.name = "scripted"
         self.calls: list[list[Message]] = []
+
+    @classmethod
+    def from_file(cls, path: Path) -> ScriptedChatModel:
+        """A JSON script: ``{"answers": [str | {"content", "tool_calls"}], "delay_s": 0}``.
+
+        Used through ``agents.endpoint.base_url = "scripted:<path>"`` by end-to-end tests
+        and recorded demos; never a default.
+        """
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise EndpointError(f"cannot read the model script {path}: {exc}") from None
+        answers: list[Script] = []
+        for item in data.get("answers", []):
+            if isinstance(item, str):
+                answers.append(item)
+                continue
+            calls = tuple(
+                ToolCall(
+                    c["name"], parse_arguments(c.get("arguments")), json.dumps(c.get("arguments"))
+                )
+                for c in item.get("tool_calls", [])
+            )
+            answers.append(AssistantMessage(item.get("content", ""), calls))
+        return cls(
+            answers,
+            supports_tools=bool(data.get("supports_tools", False)),
+            delay_s=float(data.get("delay_s", 0.0)),
+        )
 
     def complete(
         self,
@@ -294,6 +326,8 @@ class ScriptedChatModel:
         max_tokens: int = 1024,
     ) -> AssistantMessage:
         self.calls.append([dict(m) for m in messages])
+        if self.delay_s:
+            time.sleep(self.delay_s)
         if not self.script:
             raise EndpointError("the scripted model has no answers left")
         step = self.script.pop(0)

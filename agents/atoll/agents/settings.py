@@ -7,12 +7,14 @@ from pathlib import Path
 
 from atoll.agents.agent import RoleLimits
 from atoll.agents.crew import CrewSettings
-from atoll.agents.models import ChatModel, LlamaCppChatModel, OpenAIChatModel
+from atoll.agents.models import ChatModel, LlamaCppChatModel, OpenAIChatModel, ScriptedChatModel
 from atoll.agents.roles import ROLES
 from atoll.config import AtollConfig
 from atoll.config.schema import RoleConfig
 
 CHARS_PER_TOKEN = 4
+# `scripted:<file.json>` replays a script instead of calling a model (tests, recorded demos).
+SCRIPTED = "scripted:"
 
 
 def _role_config(config: AtollConfig, role: str) -> RoleConfig:
@@ -69,7 +71,9 @@ class ModelPool:
         if key not in self._models:
             base_url, model = key
             endpoint = self.config.agents.endpoint
-            if base_url:
+            if base_url.startswith(SCRIPTED):
+                self._models[key] = ScriptedChatModel.from_file(Path(base_url[len(SCRIPTED) :]))
+            elif base_url:
                 self._models[key] = OpenAIChatModel(
                     base_url,
                     model,
