@@ -157,6 +157,7 @@ class DeployConfig:
     vllm_bin: str = "/opt/atoll/bin/vllm"
     qdrant_bin: str = "/usr/local/bin/qdrant"
     qdrant_storage: str = "/var/lib/qdrant"
+    qdrant_port: int = 0  # 0: the port of indexing.qdrant_url (set it behind a TLS proxy)
     config_dir: str = "/etc/atoll"
     service_user: str = "atoll"
     vllm_image: str = "vllm/vllm-openai:v0.11.0"

@@ -175,7 +175,7 @@ def plan_qdrant(config: AtollConfig) -> QdrantPlan:
             "(unset, atoll keeps its vectors in embedded Qdrant Edge and needs no server)"
         )
     host, port = _host_port(url, "indexing.qdrant_url")
-    port = port if urlsplit(url).port else 6333
+    port = config.deploy.qdrant_port or (port if urlsplit(url).port else 6333)
     return QdrantPlan(
         host=config.deploy.bind_host or host,
         http_port=port,

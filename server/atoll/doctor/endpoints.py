@@ -149,6 +149,12 @@ def _request(
         response = client.request(method, url, **kwargs)
     except httpx.ConnectError as exc:
         reason = str(exc) or "connection failed"
+        if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate" in reason.lower():
+            raise ProbeError(
+                f"{ep.base_url}: the server's TLS certificate is not trusted ({reason})",
+                "export SSL_CERT_FILE=/etc/atoll/tls/ca.crt (your CA) or fix the certificate's "
+                "host name (docs/deployment.md#tls)",
+            ) from None
         raise ProbeError(
             f"cannot connect to {ep.base_url} ({reason}): is the server running, and is "
             "the host/port right?",
