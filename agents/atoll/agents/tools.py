@@ -24,20 +24,27 @@ MAX_READ_CHARS = 16000
 
 
 class SearchHitLike(Protocol):
-    path: Path
-    start_line: int
-    end_line: int
-    text: str
-    symbol: str
-    score: float
+    @property
+    def path(self) -> Path: ...
+    @property
+    def start_line(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...
 
 
 class SymbolLike(Protocol):
-    name: str
-    path: Path
-    start_line: int
-    signature: str
-
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def start_line(self) -> int: ...
+    @property
+    def signature(self) -> str: ...
     @property
     def kind_name(self) -> str: ...
 

@@ -1,0 +1,102 @@
+"""What ``atoll run``, ``atoll ask`` and ``atoll chat`` share: config, index, progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+from rich.syntax import Syntax
+
+from atoll.cli.common import console, err_console, fail, find_workspace, load
+
+if TYPE_CHECKING:
+    from atoll.agents.settings import ModelPool
+    from atoll.agents.tools import CodeIndex
+    from atoll.config import AtollConfig
+
+ENDPOINT_OPTION = typer.Option(
+    "", "--endpoint", help="OpenAI-compatible base URL for every role (vLLM, llama.cpp server)."
+)
+INDEX_OPTION = typer.Option(
+    True, "--index/--no-index", help="Let the agents search the workspace index."
+)
+WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help="Workspace folder.")
+
+
+def setup(
+    workspace: Path | None, sets: list[str], endpoint: str
+) -> tuple[Path, AtollConfig, ModelPool]:
+    """The workspace, its config and a checked model pool (fails before any work starts)."""
+    from atoll.agents import EndpointError
+    from atoll.agents.settings import ModelPool
+
+    root = find_workspace(workspace)
+    if endpoint:
+        sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
+    config = load(root, sets).config
+    pool = ModelPool(config)
+    try:
+        pool.check()
+    except EndpointError as exc:
+        fail(str(exc), 2)
+    return root, config, pool
+
+
+def open_index(root: Path, config: AtollConfig, enabled: bool) -> CodeIndex | None:
+    """The workspace index when one exists (``atoll index`` builds it); ``None`` otherwise."""
+    if not enabled or not (root / config.indexing.index_dir).exists():
+        return None
+    try:
+        from atoll.indexing import WorkspaceIndex
+
+        return WorkspaceIndex.open(root, config)
+    except Exception as exc:  # the crew works without it, and says so to the model
+        err_console.print(f"[yellow]index unavailable:[/] {escape(str(exc))}")
+        return None
+
+
+class ProgressView:
+    """Crew events as a live status line (humans) or JSON lines (``--json``)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self._status: Any = None
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.as_json:
+            sys.stdout.write(json.dumps({"event": event["kind"], **event}, default=str) + "\n")
+            sys.stdout.flush()
+            return
+        if event["kind"] == "role":
+            console.print(f"[bold cyan]{event['role']}[/]")
+        elif event["kind"] == "step":
+            files = ", ".join(event.get("files") or [])
+            line = f"  step {event['step']}: {event['tool']}" + (
+                f"  [dim]{files}[/]" if files else ""
+            )
+            console.print(line, highlight=False)
+            if self._status is not None:
+                self._status.update(f"{event['role']} — {event['tool']}")
+
+    @contextmanager
+    def live(self, title: str) -> Iterator[None]:
+        if self.as_json:
+            yield
+            return
+        with console.status(title) as status:
+            self._status = status
+            try:
+                yield
+            finally:
+                self._status = None
+
+
+def show_diff(text: str) -> None:
+    if text:
+        console.print(Syntax(text, "diff", word_wrap=True))

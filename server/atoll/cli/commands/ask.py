@@ -1,0 +1,59 @@
+"""``atoll ask "…"``: quick mode, one agent with read-only tools, one answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markdown import Markdown
+from rich.markup import escape
+
+from atoll.cli.commands._crew_cli import (
+    ENDPOINT_OPTION,
+    INDEX_OPTION,
+    WORKSPACE_OPTION,
+    ProgressView,
+    open_index,
+    setup,
+)
+from atoll.cli.common import JSON_OPTION, SET_OPTION, console, err_console, print_json
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def ask(
+        question: str = typer.Argument(..., help="A question about the code."),
+        endpoint: str = ENDPOINT_OPTION,
+        use_index: bool = INDEX_OPTION,
+        workspace: Path = WORKSPACE_OPTION,
+        as_json: bool = JSON_OPTION,
+        sets: list[str] = SET_OPTION,
+    ) -> None:
+        """Ask one agent a question about the workspace; it may read files, never change them."""
+        from atoll.agents import ask as ask_agent
+        from atoll.agents.settings import crew_settings
+
+        if not question.strip():
+            err_console.print("[bold red]error:[/] the question is empty")
+            raise typer.Exit(2)
+        root, config, pool = setup(workspace, sets, endpoint)
+        settings = crew_settings(config)
+        view = ProgressView(as_json)
+        with view.live("thinking"):
+            answer = ask_agent(
+                question,
+                root,
+                pool("ask"),
+                index=open_index(root, config, use_index),
+                limits=settings.role_limits("ask"),
+                protocol=settings.tool_protocol,
+                on_event=None if as_json else view,
+            )
+        if as_json:
+            print_json(answer.to_json())
+        elif answer.status == "done":
+            console.print(Markdown(answer.text))
+        else:
+            console.print(f"[yellow]no answer[/] ({escape(answer.reason)})")
+        if answer.status != "done":
+            raise typer.Exit(1)

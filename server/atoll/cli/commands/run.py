@@ -1,0 +1,148 @@
+"""``atoll run REQUIREMENT.md``: the whole crew on a requirements document (pipeline mode)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+
+from atoll.cli.commands._crew_cli import (
+    ENDPOINT_OPTION,
+    INDEX_OPTION,
+    WORKSPACE_OPTION,
+    ProgressView,
+    open_index,
+    setup,
+    show_diff,
+)
+from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail, find_workspace
+
+
+def _replay(root: Path, run_id: str, as_json: bool) -> None:
+    from atoll.agents.transcript import Transcript, runs_dir
+
+    run_dir = runs_dir(root) / run_id
+    if not (run_dir / "transcript.jsonl").is_file():
+        fail(f"no run {run_id!r} under {runs_dir(root)}", 2)
+    for event in Transcript(run_dir).events():
+        if as_json:
+            sys.stdout.write(json.dumps(event) + "\n")
+            continue
+        kind, role = event["kind"], event.get("role", "")
+        if kind == "assistant":
+            text = event["content"] or json.dumps(event["tool_calls"])
+            console.print(f"[cyan]{role}[/] {escape(text[:400])}", highlight=False)
+        elif kind == "tool_call":
+            out = str(event.get("output", ""))[:200]
+            console.print(f"  [dim]{event['name']} → {escape(out)}[/]", highlight=False)
+        elif kind in ("run_start", "run_resume", "run_end", "role_start", "correction"):
+            console.print(f"[bold]{kind}[/] {escape(role or event.get('status', ''))}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def run(
+        requirement: Path = typer.Argument(
+            None, help="A requirements document (markdown or text)."
+        ),
+        resume: str = typer.Option("", "--resume", help="Continue the run with this id."),
+        replay: str = typer.Option("", "--replay", help="Print the transcript of a run and exit."),
+        apply: bool = typer.Option(False, "--apply", help="Write the result into the workspace."),
+        endpoint: str = ENDPOINT_OPTION,
+        use_index: bool = INDEX_OPTION,
+        workspace: Path = WORKSPACE_OPTION,
+        as_json: bool = JSON_OPTION,
+        sets: list[str] = SET_OPTION,
+    ) -> None:
+        """Hand a requirements document to the crew; show progress, the plan and the diff."""
+        if replay:
+            _replay(find_workspace(workspace), replay, as_json)
+            return
+        if requirement is None and not resume:
+            fail("give a REQUIREMENT file, or --resume RUN_ID", 2)
+        task = ""
+        if requirement is not None:
+            try:
+                task = requirement.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                fail(f"cannot read {requirement}: {exc.strerror or exc}", 2)
+            if not task:
+                fail(f"{requirement} is empty", 2)
+        from atoll.agents import CrewError, CrewRun, RunBudget
+        from atoll.agents.apply import apply_diff
+        from atoll.agents.settings import crew_settings
+
+        root, config, pool = setup(workspace, sets, endpoint)
+        settings = crew_settings(config)
+        view = ProgressView(as_json)
+        cancel = threading.Event()
+        budget = RunBudget(
+            time.monotonic() + settings.wall_clock_s, settings.max_run_tokens, cancel
+        )
+        kwargs: dict[str, Any] = dict(model_for=pool, settings=settings, index=open_index(root, config, use_index), on_event=view, budget=budget)  # fmt: skip
+        try:
+            crew = (
+                CrewRun.resume(root, resume, **kwargs)
+                if resume
+                else CrewRun.start(root, task, **kwargs)
+            )
+        except CrewError as exc:
+            fail(str(exc), 2)
+        if not as_json:
+            console.print(f"run [bold]{crew.run_id}[/] in {root}")
+        results: list[Any] = []
+
+        def work() -> None:
+            try:
+                results.append(crew.run())
+            except Exception as exc:  # a bug, not a stop: report it, keep the transcript
+                results.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)
+        with view.live("the crew is working (Ctrl-C cancels)"):
+            worker.start()
+            try:
+                while worker.is_alive():
+                    worker.join(0.2)
+            except KeyboardInterrupt:
+                cancel.set()
+                worker.join()
+        result = results[0]
+        if isinstance(result, Exception):
+            fail(f"the crew failed: {result!r}; transcript: {crew.run_dir}")
+        summary = result.to_json()
+        if apply and result.diff and result.status != "cancelled":
+            applied = apply_diff(result.diff, root)
+            summary.update(applied=applied.files, conflicts=applied.conflicts)
+        if as_json:
+            sys.stdout.write(json.dumps({"event": "result", **summary}, default=str) + "\n")
+        else:
+            if result.plan:
+                console.rule("plan")
+                console.print(escape(result.plan))
+            console.rule("diff")
+            show_diff(result.diff.unified())
+            colour = "green" if result.status == "done" else "yellow"
+            reason = f" ({escape(result.reason)})" if result.reason else ""
+            console.print(f"[{colour}]{result.status}[/]{reason}: {escape(result.diff.stat())}")
+            if "applied" in summary:
+                console.print(f"applied: {', '.join(summary['applied']) or 'nothing'}")
+                if summary["conflicts"]:
+                    console.print(
+                        f"[yellow]changed meanwhile, not applied:[/] {', '.join(summary['conflicts'])}"
+                    )
+            elif result.diff:
+                console.print(
+                    f"review it in {result.run_dir / 'result.diff'}; apply with --apply or `git apply`"
+                )
+            console.print(
+                f"transcript: {result.run_dir / 'transcript.jsonl'} (resume with --resume {result.run_id})"
+            )
+        if result.status != "done":
+            raise typer.Exit(1)
