@@ -10,6 +10,7 @@ import pytest
 from atoll.config import load_config
 from atoll.doctor import DoctorContext, Status, run_checks
 from atoll.doctor.endpoints import Endpoint, configured_endpoints, openai_endpoints, probe_endpoint
+from atoll.doctor.explain import EndpointSettings, explain_exception, explain_status
 from tests.doctor.llamaserver import MODEL_ALIAS, LlamaServer, llama_server
 
 KEY = "sk-unit-5b1e"
@@ -44,7 +45,7 @@ def by_suffix(results: list, suffix: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_healthy_tool_capable_endpoint(server: LlamaServer) -> None:
-    results = probe_endpoint(endpoint(server), 3.0, native_tools=True)
+    results = probe_endpoint(endpoint(server), 10.0, native_tools=True)
     assert [r.status for r in results] == [Status.OK] * 3, results
     assert by_suffix(results, "tool calling").detail.startswith("native tool calls work")
 
@@ -61,7 +62,7 @@ def test_wrong_model_is_named_with_what_the_server_has(server: LlamaServer) -> N
 
 
 def test_missing_key_says_which_variable_to_set(server: LlamaServer) -> None:
-    [bad] = probe_endpoint(endpoint(server, key=""), 3.0, native_tools=False)
+    [bad] = probe_endpoint(endpoint(server, key=""), 10.0, native_tools=False)
     assert bad.status is Status.FAIL
     assert "wants an API key (HTTP 401) and none is configured" in bad.detail
     assert "export ATOLL_AGENTS_ENDPOINT_API_KEY=" in bad.fix
@@ -69,8 +70,9 @@ def test_missing_key_says_which_variable_to_set(server: LlamaServer) -> None:
 
 def test_url_without_v1_is_named(server: LlamaServer) -> None:
     url = server.base_url.removesuffix("/v1")
-    [bad] = probe_endpoint(endpoint(server, url=url), 3.0, native_tools=False)
-    assert "GET /models gave HTTP 404 (OpenAI-compatible URLs end in /v1)" in bad.detail
+    [bad] = probe_endpoint(endpoint(server, url=url), 10.0, native_tools=False)
+    assert "no OpenAI-compatible API at" in bad.detail
+    assert "HTTP 404 (OpenAI-compatible URLs end in /v1)" in bad.detail
     assert "agents.endpoint.base_url" in bad.fix
 
 
@@ -106,3 +108,34 @@ def test_keys_never_reach_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyP
     results = run_checks(ctx, [openai_endpoints])
     assert results and all(secret not in r.detail + r.fix for r in results)
     assert any("***" in r.detail for r in results)
+
+
+def test_what_a_feature_catches_is_named_the_same_way(server: LlamaServer) -> None:
+    """The crew and completion use the openai client: its exceptions map to the same words."""
+    import openai
+
+    where = EndpointSettings(server.base_url, MODEL_ALIAS, has_key=True)
+    client = openai.OpenAI(base_url=server.base_url, api_key="sk-wrong", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as caught:
+        client.models.list()
+    diagnosis = explain_exception(where, caught.value)
+    assert "rejected the API key (HTTP 401" in diagnosis.detail
+    assert "ATOLL_AGENTS_ENDPOINT_API_KEY" in diagnosis.fix
+    down = openai.OpenAI(base_url="http://127.0.0.1:9/v1", api_key="k", max_retries=0, timeout=2)
+    with pytest.raises(openai.APIConnectionError) as caught_down:
+        down.models.list()
+    assert "cannot connect to" in str(explain_exception(where, caught_down.value))
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "expected"),
+    [
+        (404, "The model `Qwen/X` does not exist.", "agents.endpoint.model = 'm' is not served"),
+        (400, '"auto" tool choice requires --enable-auto-tool-choice', "does not do tool calling"),
+        (400, "This model's maximum context length is 8192 tokens", "longer than its context"),
+        (500, "boom", "answered HTTP 500: boom"),
+    ],
+)
+def test_server_statuses_in_words(status: int, message: str, expected: str) -> None:
+    where = EndpointSettings("http://box:8000/v1", "m")
+    assert expected in explain_status(where, status, message).detail

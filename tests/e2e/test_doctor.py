@@ -30,7 +30,17 @@ def server() -> Iterator[LlamaServer]:
 
 def doctor(workspace: Path, env: dict[str, str]) -> tuple[int, dict[str, Any], str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "atoll.cli", "doctor", "--json", "-w", str(workspace)],
+        [
+            sys.executable,
+            "-m",
+            "atoll.cli",
+            "doctor",
+            "--json",
+            "--timeout",
+            "10",
+            "-w",
+            str(workspace),
+        ],
         env={**os.environ, "ATOLL_INDEXING_EMBEDDINGS": "0", **env},
         capture_output=True,
         text=True,

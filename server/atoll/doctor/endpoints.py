@@ -15,8 +15,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from atoll.config import AtollConfig, env_var_for
+from atoll.config import AtollConfig
 from atoll.doctor.checks import CheckResult, DoctorContext, Status, check
+from atoll.doctor.explain import (
+    TOOL_FIX,
+    Diagnosis,
+    EndpointSettings,
+    explain_status,
+    explain_timeout,
+    explain_unreachable,
+)
 
 PROBE_TOOL: dict[str, Any] = {
     "type": "function",
@@ -31,11 +39,6 @@ PROBE_TOOL: dict[str, Any] = {
     },
 }
 PROBE_MESSAGES = [{"role": "user", "content": "Call report_status with ok=true."}]
-TOOL_FIX = (
-    "vLLM: start it with --enable-auto-tool-choice --tool-call-parser hermes (as "
-    "`atoll serve-config vllm` prints); llama.cpp: --chat_format chatml-function-calling; "
-    'or set agents.tool_protocol = "text"'
-)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,17 @@ class Endpoint:
     @property
     def label(self) -> str:
         return "endpoint " + ", ".join(self.users)
+
+    @property
+    def settings(self) -> EndpointSettings:
+        return EndpointSettings(
+            self.base_url,
+            self.model,
+            bool(self.api_key),
+            self.url_key,
+            self.model_key,
+            self.api_key_key,
+        )
 
 
 def configured_endpoints(config: AtollConfig) -> list[Endpoint]:
@@ -139,6 +153,10 @@ class ProbeError(Exception):
         self.detail = detail
         self.fix = fix
 
+    @classmethod
+    def of(cls, diagnosis: Diagnosis) -> ProbeError:
+        return cls(diagnosis.detail, diagnosis.fix)
+
 
 def _request(
     client: httpx.Client, ep: Endpoint, method: str, path: str, **kwargs: Any
@@ -148,24 +166,9 @@ def _request(
     try:
         response = client.request(method, url, **kwargs)
     except httpx.ConnectError as exc:
-        reason = str(exc) or "connection failed"
-        if "CERTIFICATE_VERIFY_FAILED" in reason or "certificate" in reason.lower():
-            raise ProbeError(
-                f"{ep.base_url}: the server's TLS certificate is not trusted ({reason})",
-                "export SSL_CERT_FILE=/etc/atoll/tls/ca.crt (your CA) or fix the certificate's "
-                "host name (docs/deployment.md#tls)",
-            ) from None
-        raise ProbeError(
-            f"cannot connect to {ep.base_url} ({reason}): is the server running, and is "
-            "the host/port right?",
-            f"start the server (`atoll serve-config vllm` prints its command) or fix {ep.url_key}",
-        ) from None
+        raise ProbeError.of(explain_unreachable(ep.settings, str(exc))) from None
     except httpx.TimeoutException:
-        raise ProbeError(
-            f"{url} did not answer in time ({client.timeout.read:.0f} s): server busy, "
-            "still loading the model, or a firewall dropping packets",
-            f"wait for the model to load, check the firewall, or fix {ep.url_key}",
-        ) from None
+        raise ProbeError.of(explain_timeout(ep.settings, client.timeout.read or 0)) from None
     except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
         raise ProbeError(
             f"{ep.url_key} = {ep.base_url!r} is not a usable URL ({exc})",
@@ -175,31 +178,16 @@ def _request(
         raise ProbeError(f"{url}: {type(exc).__name__}: {exc}", f"check {ep.url_key}") from None
     elapsed = time.perf_counter() - start
     if response.status_code in (401, 403):
-        env = env_var_for(ep.api_key_key)
-        if ep.api_key:
-            detail = (
-                f"{ep.base_url} rejected the API key (HTTP {response.status_code}: "
-                f"{_server_message(response)})"
-            )
-            fix = f"set the server's key in {env} or in the user config ({ep.api_key_key})"
-        else:
-            detail = (
-                f"{ep.base_url} wants an API key (HTTP {response.status_code}) and none is "
-                f"configured ({ep.api_key_key} is empty)"
-            )
-            fix = f"export {env}=<the server's key>, or put {ep.api_key_key} in the user config"
-        raise ProbeError(detail, fix)
+        raise ProbeError.of(
+            explain_status(ep.settings, response.status_code, _server_message(response))
+        )
     return response, elapsed
 
 
 def _models(client: httpx.Client, ep: Endpoint) -> tuple[list[str], float]:
     response, elapsed = _request(client, ep, "GET", "/models")
     if response.status_code == 404:
-        hint = "" if ep.base_url.endswith("/v1") else " (OpenAI-compatible URLs end in /v1)"
-        raise ProbeError(
-            f"no OpenAI-compatible API at {ep.base_url}: GET /models gave HTTP 404{hint}",
-            f"set {ep.url_key} to the server's API root, e.g. http://gpu-box.lan:8000/v1",
-        )
+        raise ProbeError.of(explain_status(ep.settings, 404, ""))
     if response.status_code != 200:
         raise ProbeError(
             f"GET {ep.base_url}/models gave HTTP {response.status_code}: "
