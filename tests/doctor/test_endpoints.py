@@ -139,3 +139,9 @@ def test_what_a_feature_catches_is_named_the_same_way(server: LlamaServer) -> No
 def test_server_statuses_in_words(status: int, message: str, expected: str) -> None:
     where = EndpointSettings("http://box:8000/v1", "m")
     assert expected in explain_status(where, status, message).detail
+
+
+def test_text_tool_protocol_skips_the_tool_probe(server: LlamaServer) -> None:
+    results = probe_endpoint(endpoint(server), 10.0, native_tools=False, text_tools=True)
+    tools = by_suffix(results, "tool calling")
+    assert tools.status is Status.SKIP and "tool_protocol" in tools.detail

@@ -84,6 +84,16 @@ def test_doctor_passes_on_the_demo_setup(server: LlamaServer, sample_workspace: 
     assert checks["gguf model"]["status"] == "ok"
 
 
+def test_doctor_passes_with_defaults_and_skips_what_is_not_configured(
+    sample_workspace: Path,
+) -> None:
+    code, report, _ = doctor(sample_workspace, {})
+    checks = by_name(report)
+    assert code == 0 and report["ok"] is True
+    assert checks["endpoint agents"]["status"] == "skip"
+    assert checks["editor: lsp transport"]["status"] == "ok"
+
+
 def test_doctor_fails_usefully_with_a_wrong_key(
     server: LlamaServer, sample_workspace: Path
 ) -> None:

@@ -323,7 +323,9 @@ def _transport_note(ep: Endpoint) -> CheckResult | None:
     )
 
 
-def probe_endpoint(ep: Endpoint, timeout_s: float, *, native_tools: bool) -> list[CheckResult]:
+def probe_endpoint(
+    ep: Endpoint, timeout_s: float, *, native_tools: bool, text_tools: bool = False
+) -> list[CheckResult]:
     """Every check of one endpoint, stopping at the first step that makes the rest moot."""
     headers = {"Authorization": f"Bearer {ep.api_key}"} if ep.api_key else {}
     # Connecting must be quick; generating a few tokens on a busy GPU may take longer.
@@ -347,7 +349,15 @@ def probe_endpoint(ep: Endpoint, timeout_s: float, *, native_tools: bool) -> lis
             if "completion" in ep.users:
                 results.append(_latency_result(client, ep, model))
                 results.append(_remote_fim_result(ep, model))
-            if ep.needs_tools:
+            if ep.needs_tools and text_tools:
+                results.append(
+                    CheckResult(
+                        f"{ep.label}: tool calling",
+                        Status.SKIP,
+                        'agents.tool_protocol = "text": the crew does not use native tool calls',
+                    )
+                )
+            elif ep.needs_tools:
                 results.append(_tools_result(client, ep, model, native_tools))
         except ProbeError as exc:
             step = "reachable" if not results else "request"
@@ -381,5 +391,6 @@ def openai_endpoints(ctx: DoctorContext) -> list[CheckResult]:
         )
     native = config.agents.tool_protocol == "native"
     for ep in endpoints:
-        results.extend(probe_endpoint(ep, ctx.timeout_s, native_tools=native))
+        text = config.agents.tool_protocol == "text"
+        results.extend(probe_endpoint(ep, ctx.timeout_s, native_tools=native, text_tools=text))
     return results
