@@ -7,7 +7,11 @@ client capabilities.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -83,18 +87,11 @@ async def status(lsp: LanguageClient) -> dict[str, Any]:
     return result
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``python -m llama_cpp.server`` on the demo GGUF (the stand-in for vLLM).
+def launch_llama_server(log_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``python -m llama_cpp.server`` on the demo GGUF on a free loopback port.
 
-    Session-scoped, on a free loopback port, default chat format (the tiny model answers
-    tool requests in plain text). Yields the base URL ``http://127.0.0.1:<port>/v1``.
+    Returns the process and its base URL ``http://127.0.0.1:<port>/v1`` once it answers.
     """
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
     from atoll.config import AtollConfig
     from atoll.config.models import resolve_gguf
 
@@ -103,31 +100,45 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     base = f"http://127.0.0.1:{port}/v1"
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096"],
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", "4096", *extra],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(base + "/models", timeout=1):
+                return process, base
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_process(process)
+                raise RuntimeError("llama_cpp.server did not start in 60 s") from None
+            time.sleep(0.1)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"llama_cpp.server exited with {process.returncode}")
-            try:
-                with urllib.request.urlopen(base + "/models", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start in 60 s") from None
-                time.sleep(0.1)
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``python -m llama_cpp.server`` on the demo GGUF (the stand-in for vLLM).
+
+    Session-scoped, on a free loopback port, default chat format (the tiny model answers
+    tool requests in plain text). Yields the base URL ``http://127.0.0.1:<port>/v1``.
+    """
+    process, base = launch_llama_server(tmp_path_factory.mktemp("llama-server") / "server.log")
+    try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        stop_process(process)

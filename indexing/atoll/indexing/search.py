@@ -207,7 +207,24 @@ class HybridSearch:
 
         assert isinstance(embedder, Embedder)
         [vec] = embedder.embed([query])
-        return [i for i, _ in vectors.query(vec, n, language=language, path_prefix=prefix)]
+        try:
+            found = vectors.query(vec, n, language=language, path_prefix=prefix)
+        except Exception as exc:  # the store's files vanished or broke under us
+            self._drop_vectors(exc)
+            return []
+        return [i for i, _ in found]
+
+    def _drop_vectors(self, exc: Exception) -> None:
+        """Forget a broken vector store: lexical search goes on, the next use reopens it."""
+        self.vector_error = f"{type(exc).__name__}: {exc}"
+        log.warning("vector store failed, lexical only until it reopens: %s", self.vector_error)
+        with self._lock:
+            store, self._vectors = self._vectors, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception as close_exc:
+                log.debug("closing the broken vector store: %s", close_exc)
 
     def search(
         self,
@@ -258,6 +275,9 @@ class HybridSearch:
 
     def close(self) -> None:
         with self._lock:
-            if self._vectors is not None:
-                self._vectors.close()
-                self._vectors = None
+            store, self._vectors = self._vectors, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception as exc:  # e.g. its folder was deleted while we ran
+                log.warning("vector store did not close cleanly: %s", exc)
