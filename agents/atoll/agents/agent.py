@@ -180,6 +180,15 @@ class RoleAgent:
                         )
                     note = problem or self._correction()
                     self.transcript.record("correction", role=self.role.name, content=note)
+                    self.on_event(
+                        {
+                            "kind": "step",
+                            "role": self.role.name,
+                            "step": self.stats.steps,
+                            "tool": "no valid action; correcting",
+                            "files": self.touched(),
+                        }
+                    )
                     messages.append({"role": "user", "content": note})
                     continue
                 corrections = 0

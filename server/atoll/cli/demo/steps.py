@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from atoll.cli.demo.session import DemoSession
+from atoll.cli.demo.step_delegate import delegate
 
 Step = Callable[[DemoSession], Awaitable[None]]
 
@@ -30,4 +31,4 @@ async def capabilities(session: DemoSession) -> None:
     session.show_json(f"{info.name} {info.version}" if info else "server", offered)
 
 
-STEPS: list[Step] = [capabilities]
+STEPS: list[Step] = [capabilities, delegate]
