@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from atoll.agents import ToolError
@@ -41,13 +41,12 @@ _TEXT = st.text(alphabet="ab \n\tλ", max_size=40)
 
 
 @given(
-    prefix=_TEXT, middle=st.text(alphabet="XYZ\n", min_size=1, max_size=10), suffix=_TEXT, new=_TEXT
+    prefix=_TEXT, middle=st.text(alphabet="XYZ", min_size=1, max_size=10), suffix=_TEXT, new=_TEXT
 )
 def test_a_unique_search_is_replaced_and_nothing_else_changes(
     prefix: str, middle: str, suffix: str, new: str
 ) -> None:
     text = prefix + middle + suffix
-    assume(text.count(middle) == 1)
     assert apply_edit(text, middle, new) == prefix + new + suffix
 
 
