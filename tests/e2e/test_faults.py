@@ -174,8 +174,7 @@ async def test_sqlite_locked_by_another_process(
     # While locked: the editor is served (buffer symbols, status, hover).
     await still_serving(lsp, uri)
     assert "index" in await status(lsp)
-    while locked_index.poll() is None:
-        await asyncio.sleep(0.2)
+    await asyncio.to_thread(locked_index.wait, 30)
     section = await index_settled(lsp)
     assert section["state"] in {"ready", "error"}, section
     if section["state"] == "error":
