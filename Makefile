@@ -35,8 +35,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Every component folder under a source root is one `atoll.<component>` package.
+COMPONENTS := $(notdir $(patsubst %/,%,$(wildcard server/atoll/*/ completion/atoll/*/ indexing/atoll/*/ agents/atoll/*/ bench/atoll/*/)))
+
 typecheck: setup
-	$(VENV)/bin/mypy -p atoll.config -p atoll.cli -p atoll.server -p atoll.completion -p atoll.indexing -p atoll.agents -p atoll.explain -p atoll.bench
+	$(VENV)/bin/mypy $(addprefix -p atoll.,$(filter-out __pycache__,$(COMPONENTS)))
 
 # pytest exits 5 when it collected nothing: that is a failure here, said aloud.
 pytest: setup
