@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -154,6 +155,24 @@ def test_cli_prints_and_fails_cleanly(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "--served-model-name Qwen/Qwen2.5-Coder-7B-Instruct-AWQ" in out.stdout
     assert "==> vllm/coder.sh <==" in out.stdout
+    check = subprocess.run(
+        [*cmd, "all", "-w", str(DEPLOY), "--check", str(DEPLOY)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert check.returncode == 0 and "match the config" in check.stdout, check.stderr
+    mine = tmp_path / "deploy"  # same folder name: same header
+    shutil.copytree(DEPLOY, mine)
+    (mine / "vllm" / "coder.sh").write_text("edited by hand\n")
+    drift = subprocess.run(
+        [*cmd, "all", "-w", str(mine), "--check", str(mine)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert drift.returncode == 1 and "vllm/coder.sh" in drift.stderr
+    assert "1 file(s) under" in drift.stderr
     (tmp_path / "atoll.toml").write_text("")
     bad = subprocess.run(
         [*cmd, "qdrant", "-w", str(tmp_path)], env=env, capture_output=True, text=True

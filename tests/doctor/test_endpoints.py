@@ -145,3 +145,11 @@ def test_text_tool_protocol_skips_the_tool_probe(server: LlamaServer) -> None:
     results = probe_endpoint(endpoint(server), 10.0, native_tools=False, text_tools=True)
     tools = by_suffix(results, "tool calling")
     assert tools.status is Status.SKIP and "tool_protocol" in tools.detail
+
+
+def test_openai_backend_without_a_url_is_named(tmp_path: Path) -> None:
+    loaded = load_config(tmp_path, env={"ATOLL_COMPLETION_BACKEND": "openai"})
+    results = run_checks(DoctorContext(tmp_path, loaded), [openai_endpoints])
+    bad = results[0]
+    assert bad.status is Status.FAIL and bad.required
+    assert "completion.endpoint.base_url is empty" in bad.detail

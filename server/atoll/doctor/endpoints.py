@@ -371,7 +371,17 @@ def openai_endpoints(ctx: DoctorContext) -> list[CheckResult]:
     config = ctx.loaded.config
     endpoints = configured_endpoints(config)
     results: list[CheckResult] = []
-    if not any("completion" in ep.users for ep in endpoints):
+    if config.completion.backend == "openai" and not config.completion.endpoint.base_url:
+        results.append(
+            CheckResult(
+                "endpoint completion",
+                Status.FAIL,
+                'completion.backend = "openai" but completion.endpoint.base_url is empty',
+                'set completion.endpoint.base_url, or completion.backend = "auto"',
+                required=config.completion.enabled,
+            )
+        )
+    elif not any("completion" in ep.users for ep in endpoints):
         results.append(
             CheckResult(
                 "endpoint completion",

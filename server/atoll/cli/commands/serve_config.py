@@ -14,6 +14,7 @@ from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
     console,
+    err_console,
     fail,
     find_workspace,
     load,
@@ -33,6 +34,12 @@ def register(app: typer.Typer) -> None:
         write: Path = typer.Option(
             None, "--write", metavar="DIR", help="Write the files under DIR instead of printing."
         ),
+        check: Path = typer.Option(
+            None,
+            "--check",
+            metavar="DIR",
+            help="Exit 1 if the files under DIR differ from what the config generates.",
+        ),
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
@@ -46,6 +53,20 @@ def register(app: typer.Typer) -> None:
             files = render(loaded.config, target, source=f"{root.name}/atoll.toml")
         except DeployError as exc:
             fail(str(exc), 2)
+        if check is not None:
+            drifted = [
+                rel
+                for rel, text in files.items()
+                if not (check / rel).is_file() or (check / rel).read_text() != text
+            ]
+            for rel in drifted:
+                err_console.print(f"[yellow]differs:[/] {check / rel}", highlight=False)
+            if drifted:
+                fail(
+                    f"{len(drifted)} file(s) under {check} differ from the config: regenerate with --write"
+                )
+            console.print(f"{check}: {len(files)} file(s) match the config", highlight=False)
+            return
         if write is not None:
             for rel, text in files.items():
                 path = write / rel
