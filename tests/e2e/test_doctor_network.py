@@ -93,3 +93,12 @@ def test_tcp_binds_loopback_unless_told_otherwise() -> None:
         assert wait_listening(proc, port) == [("127.0.0.1", port)]
     finally:
         stop(proc)
+
+
+def test_tcp_binds_the_host_it_is_told() -> None:
+    port = free_port()
+    proc = start(["--tcp", f"127.0.0.2:{port}"])
+    try:
+        assert wait_listening(proc, port) == [("127.0.0.2", port)]
+    finally:
+        stop(proc)
