@@ -1,0 +1,131 @@
+"""The index as a library: symbols, search, incremental updates, ignores, crash safety."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from atoll.config import AtollConfig, load_config
+from atoll.indexing import WorkspaceIndex
+
+
+def config(root: Path, **sets: str) -> AtollConfig:
+    return load_config(root, cli={"indexing.embeddings": "0", **sets}).config
+
+
+def test_sample_workspace_symbols_search_and_outline(sample_workspace: Path) -> None:
+    idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+    assert idx.find_symbols("anything") == [] and idx.search("x") == [] and idx.outline() == ""
+    stats = idx.index_all()
+    assert stats.indexed == stats.files == 8 and stats.failed == 0
+    [model] = idx.definitions("StockModel")
+    assert (model.language, model.kind, model.doc) == (
+        "rust",
+        23,
+        "The stock model shown in the QML view.",
+    )
+    [add] = idx.definitions("Inventory.add")
+    assert add.signature == "def add(self, item: Item) -> None" and add.container == "Inventory"
+    assert idx.find_symbols("fmtcents")[0].name == "format_cents"
+    hits = idx.search("restock units", 3, language="rust")
+    assert hits and all(h.language == "rust" for h in hits)
+    assert all(
+        h.path.parent.name == "inventory" for h in idx.search("value", path_prefix="inventory")
+    )
+    assert "inventory/models.py:" in idx.outline(400)
+    buffer = idx.symbols_in_file(
+        sample_workspace / "inventory/models.py", "class Only:\n    pass\n"
+    )
+    assert [s.name for s in buffer] == ["Only"]
+    idx.close()
+
+
+def test_incremental_changes_deletes_renames_and_ignores(sample_workspace: Path) -> None:
+    (sample_workspace / ".gitignore").write_text("ignored/\n")
+    (sample_workspace / ".atollignore").write_text("*.skip.py\n")
+    (sample_workspace / "ignored").mkdir()
+    (sample_workspace / "ignored/a.py").write_text("def hidden_a(): pass\n")
+    (sample_workspace / "b.skip.py").write_text("def hidden_b(): pass\n")
+    (sample_workspace / "blob.py").write_bytes(b"def x():\0 pass\n")
+    (sample_workspace / "latin.py").write_bytes("def caf\xe9(): pass\n".encode("latin-1"))
+    (sample_workspace / "broken.py").write_text("def (:\n  ))\n")
+    idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+    idx.index_all()
+    assert not idx.find_symbols("hidden")
+    assert idx.search("caf")  # decoded with replacement, still searchable
+    again = idx.index_all()
+    assert again.indexed == 0 and again.skipped == 1  # the binary file is looked at again
+    (sample_workspace / "inventory/report.py").rename(sample_workspace / "inventory/reports.py")
+    stats = idx.index_all()
+    assert stats.removed == 1 and stats.indexed == 1
+    [summary] = idx.definitions("summary")
+    assert summary.path.name == "reports.py"
+    idx.remove_file(sample_workspace / "inventory")
+    assert not idx.definitions("summary") and not idx.search("inventory", path_prefix="inventory")
+    idx.close()
+
+
+def test_corrupt_database_is_set_aside(sample_workspace: Path) -> None:
+    folder = sample_workspace / ".atoll"
+    folder.mkdir()
+    (folder / "index.db").write_bytes(b"\x00garbage" * 1000)
+    idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+    assert idx.store.recovered_from is not None and idx.store.recovered_from.exists()
+    assert idx.index_all().symbols > 20
+    idx.close()
+
+
+def test_killed_during_indexing_leaves_an_index_that_opens(tmp_path: Path) -> None:
+    root = tmp_path / "big"
+    for i in range(400):
+        pkg = root / f"pkg{i % 20}"
+        pkg.mkdir(parents=True, exist_ok=True)
+        body = "\n".join(f"def func_{i}_{j}(x):\n    return x + {j}\n" for j in range(60))
+        (pkg / f"mod{i}.py").write_text(body)
+    env = {**os.environ, "ATOLL_INDEXING_EMBEDDINGS": "0", "ATOLL_INDEXING_WORKERS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "atoll.cli", "index", str(root), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    db = root / ".atoll" / "index.db"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if db.exists() and db.stat().st_size + _wal(db) > 200_000:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    idx = WorkspaceIndex.open(root, config(root))
+    partial = idx.stats()["files"]
+    assert partial < 400, "the run finished before it was killed; make the tree larger"
+    assert idx.find_symbols("func_0_1") is not None
+    stats = idx.index_all()
+    assert stats.files == 400 and idx.stats()["files"] == 400
+    assert stats.indexed <= 400 - partial + 1
+    assert idx.stats()["symbols"] == 400 * 60
+    idx.close()
+
+
+def _wal(db: Path) -> int:
+    wal = Path(f"{db}-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+@pytest.mark.slow
+def test_embeddings_hybrid_search_and_model_change(sample_workspace: Path) -> None:
+    cfg = load_config(sample_workspace, cli={"indexing.embeddings": "1"}).config
+    idx = WorkspaceIndex.open(sample_workspace, cfg)
+    first = idx.index_all()
+    assert first.embedded == first.chunks > 0
+    hits = idx.search("how much is the stock worth in money", 3, language="python")
+    assert hits and hits[0].path.name == "models.py"
+    assert idx.index_all().embedded == 0  # unchanged chunks are never re-embedded
+    idx.close()
