@@ -64,7 +64,7 @@ async def test_document_symbols_are_hierarchical_and_follow_the_buffer(
         top = {s.name: s for s in result if isinstance(s, types.DocumentSymbol)}
         assert set(top) == {"Item", "Inventory"}
         children = names(top["Inventory"].children or [])
-        assert [c for c in children if c != "items"] == ["add", "remove", "total_value"]
+        assert children == ["items", "add", "remove", "total_value"]
         assert top["Inventory"].selection_range.start == types.Position(22, 6)
     else:
         flat = {(s.container_name or "", s.name) for s in result}

@@ -31,7 +31,21 @@ class IndexerState:
         self.total = 0
         self.error = ""
         self.seconds = 0.0
+        self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
+
+    def refresh_counts(self, server: AtollServer) -> None:
+        """Recount (in a worker thread): the status request itself never touches SQLite."""
+        index = server.index
+        if index is None or index.closed:
+            return
+        try:
+            counts = index.stats()
+        except Exception as exc:
+            log.debug("index counts unavailable: %s", exc)
+            return
+        with self.lock:
+            self.counts = counts
 
     def snapshot(self, server: AtollServer) -> dict[str, Any]:
         with self.lock:
@@ -93,12 +107,15 @@ async def _run_index(server: AtollServer, state: IndexerState) -> None:
         except Exception as exc:
             log.debug("work-done progress unavailable: %s", exc)
             token = ""
-    last = [0.0]
+    last = [0.0, 0.0]
 
     def progress(done: int, total: int, path: str) -> None:
         with state.lock:
             state.done, state.total = done, total
         now = time.monotonic()
+        if now - last[1] >= 1.0:
+            last[1] = now
+            state.refresh_counts(server)
         if token and (now - last[0] >= REPORT_EVERY_S or done == total):
             last[0] = now
             pct = int(100 * done / total) if total else 100
@@ -112,6 +129,7 @@ async def _run_index(server: AtollServer, state: IndexerState) -> None:
         state.state = "indexing"
     try:
         stats = await asyncio.to_thread(index.index_all, progress)
+        await asyncio.to_thread(state.refresh_counts, server)
         with state.lock:
             state.state, state.seconds = "ready", stats.seconds
         message = f"{stats.files} files, {stats.symbols} symbols in {stats.seconds:.1f} s"
@@ -125,7 +143,7 @@ async def _run_index(server: AtollServer, state: IndexerState) -> None:
         server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
 
 
-def _reindex(server: AtollServer, uri: str, *, deleted: bool = False) -> None:
+def _reindex(server: AtollServer, state: IndexerState, uri: str, *, deleted: bool = False) -> None:
     index = server.index
     path = uri_to_path(uri)
     if index is None or path is None or index.closed:
@@ -134,6 +152,7 @@ def _reindex(server: AtollServer, uri: str, *, deleted: bool = False) -> None:
         index.remove_file(path)
     else:
         index.update_file(path)
+    state.refresh_counts(server)
 
 
 def register(server: AtollServer) -> None:
@@ -154,12 +173,12 @@ def register(server: AtollServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     @server.guarded("index didSave")
     async def did_save(ls: AtollServer, params: types.DidSaveTextDocumentParams) -> None:
-        await asyncio.to_thread(_reindex, ls, params.text_document.uri)
+        await asyncio.to_thread(_reindex, ls, state, params.text_document.uri)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     @server.guarded("index didChangeWatchedFiles")
     async def watched(ls: AtollServer, params: types.DidChangeWatchedFilesParams) -> None:
         for change in params.changes:
             await asyncio.to_thread(
-                _reindex, ls, change.uri, deleted=change.type == types.FileChangeType.Deleted
+                _reindex, ls, state, change.uri, deleted=change.type == types.FileChangeType.Deleted
             )
