@@ -216,8 +216,8 @@ def run(ctx: BenchContext) -> dict[str, Any]:
 
     real = bool(ctx.endpoint)
     count = int(ctx.options.get("humaneval", 1 if ctx.quick else 2))
-    steps = int(ctx.options.get("steps", 12 if real else 4))
-    max_tokens = int(ctx.options.get("max_tokens", 1024 if real else 320))
+    steps = int(ctx.options.get("steps", 12 if real else 3))
+    max_tokens = int(ctx.options.get("max_tokens", 1024 if real else 256))
     roles = tuple(ctx.options.get("roles", "architect,coder,reviewer,tester").split(","))
     problems = humaneval_problems(count) + (
         [] if ctx.quick and not real else requirement_problems()

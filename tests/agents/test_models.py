@@ -1,0 +1,165 @@
+"""OpenAI-compatible endpoints: retries with back-off, tool-call fallback, real native tool calls."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from atoll.agents import CrewRun, CrewSettings, EndpointError, OpenAIChatModel, RoleLimits
+from atoll.agents.settings import ModelPool, crew_settings
+from atoll.config import load_config
+
+REPLY = {
+    "id": "x",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "m",
+    "choices": [
+        {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "hi"}}
+    ],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+}
+
+
+class FlakyEndpoint(BaseHTTPRequestHandler):
+    """Answers 503 ``failures`` times, 400 to requests with tools if ``no_tools``, then OK."""
+
+    failures = 0
+    no_tools = False
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).seen.append(body)
+        if type(self).failures > 0:
+            type(self).failures -= 1
+            self._send(503, {"error": {"message": "busy"}})
+        elif type(self).no_tools and "tools" in body:
+            self._send(
+                400, {"error": {"message": "auto tool choice requires --enable-auto-tool-choice"}}
+            )
+        else:
+            self._send(200, REPLY)
+
+    def _send(self, code: int, data: dict[str, Any]) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def flaky() -> Iterator[str]:
+    FlakyEndpoint.failures, FlakyEndpoint.no_tools, FlakyEndpoint.seen = 0, False, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyEndpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "f", "parameters": {"type": "object", "properties": {}}},
+    }
+]
+
+
+def test_transport_errors_are_retried_with_back_off(flaky: str) -> None:
+    FlakyEndpoint.failures = 2
+    model = OpenAIChatModel(flaky, "m", retries=3, backoff_s=0.01)
+    reply = model.complete([{"role": "user", "content": "hello"}])
+    assert reply.content == "hi" and reply.usage.total == 4
+    assert len(FlakyEndpoint.seen) == 3
+
+
+def test_too_many_failures_raise_a_clear_endpoint_error(flaky: str) -> None:
+    FlakyEndpoint.failures = 5
+    model = OpenAIChatModel(flaky, "m", retries=1, backoff_s=0.01)
+    with pytest.raises(EndpointError, match="failed after 2 attempts"):
+        model.complete([{"role": "user", "content": "hello"}])
+
+
+def test_a_server_without_tool_calling_falls_back_to_the_text_protocol(flaky: str) -> None:
+    FlakyEndpoint.no_tools = True
+    model = OpenAIChatModel(flaky, "m")
+    assert model.complete([{"role": "user", "content": "x"}], TOOLS).content == "hi"
+    assert model.supports_tools is False
+    assert "tools" in FlakyEndpoint.seen[0] and "tools" not in FlakyEndpoint.seen[1]
+
+
+def test_roles_on_different_endpoints_get_their_own_models(tmp_path: Path) -> None:
+    (tmp_path / "atoll.toml").write_text(
+        '[agents.endpoint]\nbase_url = "http://big:8000/v1"\nmodel = "coder-32b"\n'
+        '[agents.coder]\nbase_url = "http://small:8001/v1"\nmodel = "coder-7b"\nmax_steps = 30\n'
+    )
+    config = load_config(tmp_path, cli={}).config
+    pool = ModelPool(config)
+    architect, coder, reviewer = pool("architect"), pool("coder"), pool("reviewer")
+    assert architect is reviewer and architect is not coder
+    assert (architect.name, coder.name) == ("coder-32b", "coder-7b")
+    settings = crew_settings(config)
+    assert settings.role_limits("coder").max_steps == 30
+    assert settings.role_limits("architect").max_steps == config.agents.max_steps
+
+
+@pytest.mark.slow
+def test_native_tool_calls_against_a_real_llama_server(sample_workspace: Path) -> None:
+    """With ``chatml-function-calling`` llama.cpp emits real tool calls: the loop runs them."""
+    from atoll.config import AtollConfig
+    from atoll.config.models import resolve_gguf
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/v1"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(resolve_gguf(AtollConfig()).path),
+           "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096",
+           "--chat_format", "chatml-function-calling"]  # fmt: skip
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/models", timeout=1):
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+        model = OpenAIChatModel(base)
+        model.check()
+        limits = RoleLimits(max_steps=2, max_tokens_per_call=96, context_chars=8000)
+        settings = CrewSettings(roles=("coder",), limits={"coder": limits})
+        run = CrewRun.start(
+            sample_workspace, "List the files.", model_for=lambda r: model, settings=settings
+        )
+        result = run.run()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert model.supports_tools
+    with (result.run_dir / "transcript.jsonl").open() as lines:
+        events = [json.loads(line) for line in lines]
+    calls = [c for e in events if e["kind"] == "assistant" for c in e["tool_calls"]]
+    assert calls, "no native tool call came back"
+    assert any(e["kind"] == "tool_call" for e in events)
+    assert result.status in {"done", "partial"}
+    shutil.rmtree(result.run_dir)
