@@ -8,11 +8,13 @@ time and tokens, per role for the crew.
 
 ``atoll bench crew --endpoint http://gpu-box:8000/v1`` measures a real vLLM; without an
 endpoint the in-process demo model runs (numbers near zero: it shows the plumbing).
-Options (``ctx.options``): ``humaneval`` (count), ``steps``, ``max_tokens``, ``roles``.
+Options (``ctx.options`` or ``ATOLL_BENCH_CREW_<NAME>``): ``humaneval`` (count), ``steps``,
+``max_tokens``, ``roles``, ``model_name``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sys
@@ -184,7 +186,7 @@ def _model(ctx: BenchContext) -> Any:
     from atoll.agents import LlamaCppChatModel, OpenAIChatModel
 
     if ctx.endpoint:
-        model = OpenAIChatModel(ctx.endpoint, ctx.options.get("model_name", ""), timeout_s=300)
+        model = OpenAIChatModel(ctx.endpoint, _option(ctx, "model_name", ""), timeout_s=300)
         model.check()
         return model
     if ctx.model:
@@ -211,14 +213,21 @@ def _summary(outcomes: dict[str, Outcome]) -> dict[str, Any]:
     }
 
 
+def _option(ctx: BenchContext, name: str, default: object) -> str:
+    """``ctx.options[name]``, else ``$ATOLL_BENCH_CREW_<NAME>``, else ``default``."""
+    return (
+        ctx.options.get(name) or os.environ.get(f"ATOLL_BENCH_CREW_{name.upper()}") or str(default)
+    )
+
+
 def run(ctx: BenchContext) -> dict[str, Any]:
     from atoll.agents import CrewSettings, RoleLimits
 
     real = bool(ctx.endpoint)
-    count = int(ctx.options.get("humaneval", 1 if ctx.quick else 2))
-    steps = int(ctx.options.get("steps", 12 if real else 3))
-    max_tokens = int(ctx.options.get("max_tokens", 1024 if real else 256))
-    roles = tuple(ctx.options.get("roles", "architect,coder,reviewer,tester").split(","))
+    count = int(_option(ctx, "humaneval", 1 if ctx.quick else 2))
+    steps = int(_option(ctx, "steps", 12 if real else 3))
+    max_tokens = int(_option(ctx, "max_tokens", 1024 if real else 256))
+    roles = tuple(_option(ctx, "roles", "architect,coder,reviewer,tester").split(","))
     problems = humaneval_problems(count) + (
         [] if ctx.quick and not real else requirement_problems()
     )
