@@ -137,6 +137,7 @@ async def test_scripted_crew_sends_the_expected_multi_file_edit(
     result = await execute(lsp, found.command)
 
     assert (result["status"], result["applied"], result["conflicts"]) == ("done", True, [])
+    assert result["message"].startswith("AI crew done: inventory/export.py, inventory/report.py.")
     assert [f["path"] for f in result["files"]] == ["inventory/export.py", "inventory/report.py"]
     [params] = editor.edits
     assert params.label and params.label.startswith("AI crew: support negative amounts")

@@ -310,13 +310,20 @@ def _tell(ls: AtollServer, summary: dict[str, Any]) -> None:
         )
     text += f" Transcript: {summary['run_dir']}"
     kind = types.MessageType.Info if summary["status"] == "done" else types.MessageType.Warning
+    summary["message"] = text  # clients may show the result instead of the notification
     ls.window_show_message(types.ShowMessageParams(type=kind, message=text))
 
 
 def _fail(ls: AtollServer, message: str) -> dict[str, Any]:
     log.warning("%s", message)
     ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=message))
-    return {"status": "failed", "reason": message, "applied": False, "files": []}
+    return {
+        "status": "failed",
+        "reason": message,
+        "message": message,
+        "applied": False,
+        "files": [],
+    }
 
 
 def register(server: AtollServer) -> None:
