@@ -17,8 +17,10 @@ from tests.e2e.conftest import StartServer, status
 
 @pytest.fixture(autouse=True)
 def lexical_only() -> Iterator[None]:
-    """These servers never load the embedding model (it costs seconds of start-up)."""
+    """These servers load no model: no embeddings, no completion model (CPU is scarce)."""
     os.environ["ATOLL_INDEXING_EMBEDDINGS"] = "0"
+    os.environ["ATOLL_COMPLETION_ENABLED"] = "0"
+    os.environ["ATOLL_HOVER_EXPLAIN"] = "0"
     yield
 
 

@@ -38,9 +38,20 @@ def file_hash(data: bytes) -> str:
 
 
 def parse_text(
-    path: Path, language: str, data: bytes, text: str, *, chunks: bool, chunk_tokens: int
+    path: Path,
+    language: str,
+    data: bytes,
+    text: str,
+    *,
+    chunks: bool,
+    chunk_tokens: int,
+    line_windows: bool = False,
 ) -> tuple[list[Symbol], list[Chunk], str]:
     """Symbols and chunks of one text; never raises (a failure gives line-window chunks)."""
+    if line_windows:  # fixed 40-line windows (the benchmark's baseline)
+        windows = line_chunks(path, language, text, 0) if chunks else []
+        symbols, _, error = parse_text(path, language, data, text, chunks=False, chunk_tokens=0)
+        return symbols, windows, error
     if not has_grammar(language):
         return [], line_chunks(path, language, text, chunk_tokens) if chunks else [], ""
     try:
@@ -64,6 +75,7 @@ def analyze(
     known_hash: str = "",
     text: str | None = None,
     chunks: bool = True,
+    line_windows: bool = False,
 ) -> FileFacts:
     """Everything the index stores about one file (``text``: an unsaved buffer)."""
     path = root / relative
@@ -90,7 +102,13 @@ def analyze(
         facts.unchanged = True
         return facts
     facts.symbols, facts.chunks, facts.error = parse_text(
-        path, language, data, text, chunks=chunks, chunk_tokens=chunk_tokens
+        path,
+        language,
+        data,
+        text,
+        chunks=chunks,
+        chunk_tokens=chunk_tokens,
+        line_windows=line_windows,
     )
     facts.refs = identifier_counts(text)
     return facts

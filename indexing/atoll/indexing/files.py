@@ -175,10 +175,19 @@ class IgnoreRules:
         return False
 
 
-def walk(root: Path, extra_excludes: Sequence[str] = ()) -> Iterator[Path]:
+def walk(
+    root: Path, extra_excludes: Sequence[str] = (), *, follow_links: bool = False
+) -> Iterator[Path]:
     """Every candidate file under ``root`` (ignored folders are never entered), sorted."""
     rules = IgnoreRules(root, extra_excludes)
-    for folder, dirs, files in os.walk(root):
+    visited: set[str] = set()
+    for folder, dirs, files in os.walk(root, followlinks=follow_links):
+        if follow_links:
+            real = os.path.realpath(folder)
+            if real in visited:  # a link cycle, or a folder reached twice
+                dirs[:] = []
+                continue
+            visited.add(real)
         rel_dir = os.path.relpath(folder, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         keep = []
@@ -186,7 +195,7 @@ def walk(root: Path, extra_excludes: Sequence[str] = ()) -> Iterator[Path]:
             rel = f"{rel_dir}/{d}" if rel_dir else d
             if d in SKIP_DIRS or d.endswith(".egg-info") or rules.ignored(rel, True):
                 continue
-            if os.path.islink(os.path.join(folder, d)):
+            if not follow_links and os.path.islink(os.path.join(folder, d)):
                 continue
             keep.append(d)
         dirs[:] = keep

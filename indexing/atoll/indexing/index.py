@@ -80,7 +80,13 @@ class WorkspaceIndex:
         stats = IndexStats()
         with self._write:
             known = self.store.file_states()
-            found = [p for p in walk(self.root, self.config.indexing.exclude)]
+            found = list(
+                walk(
+                    self.root,
+                    self.config.indexing.exclude,
+                    follow_links=self.config.indexing.follow_symlinks,
+                )
+            )
             stats.files = len(found)
             todo: list[tuple[str, str]] = []
             seen: set[str] = set()

@@ -82,6 +82,9 @@ class IndexingConfig:
     exclude: tuple[str, ...] = ()
     # Processes that parse files in a full run (0: one per CPU).
     workers: int = 0
+    # "ast": functions/classes/objects as chunks; "lines": fixed 40-line windows.
+    chunking: Literal["ast", "lines"] = "ast"
+    follow_symlinks: bool = False
 
 
 @dataclass(frozen=True)

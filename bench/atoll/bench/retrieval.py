@@ -1,0 +1,140 @@
+"""Retrieval quality: docstring → function search over the standard library.
+
+Each query is the first sentence of a function's docstring; the indexed code has every
+function docstring removed, so the words cannot simply be looked up. A query counts as
+found at k when one of the top-k hits covers the function's ``def`` line. Compared:
+AST chunks vs fixed 40-line chunks, and lexical vs vector vs hybrid (RRF) ranking.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import sysconfig
+import time
+from pathlib import Path
+from typing import Any
+
+from atoll.bench.harness import BenchContext, Suite
+
+QUICK_FILES, DEFAULT_FILES = 12, 40
+MAX_QUERIES = 300
+_SENTENCE = re.compile(r"^(.+?[.!?])(\s|$)", re.S)
+
+
+def pick_files(limit: int) -> list[Path]:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    files = [p for p in sorted(stdlib.glob("*.py")) if 8_000 < p.stat().st_size < 80_000]
+    random.Random(11).shuffle(files)
+    return sorted(files[:limit])
+
+
+def strip_docstrings(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
+    """Function docstrings replaced by ``...``; returns (code, [(function name, first sentence)])."""
+    from tree_sitter import Query, QueryCursor
+    from tree_sitter_language_pack import get_language, get_parser
+
+    tree = get_parser("python").parse(data)
+    query = Query(
+        get_language("python"),
+        "(function_definition name: (identifier) @name body: (block . (string) @doc))",
+    )
+    cuts: list[tuple[int, int]] = []
+    found: list[tuple[str, str]] = []
+    for _, caps in QueryCursor(query).matches(tree.root_node):
+        doc = caps["doc"][0]
+        name = (caps["name"][0].text or b"").decode()
+        text = (doc.text or b"").decode("utf-8", "replace").strip("rbuRBU").strip("\"'").strip()
+        sentence = _SENTENCE.match(" ".join(text.split()))
+        first = sentence.group(1) if sentence else " ".join(text.split())
+        cuts.append((doc.start_byte, doc.end_byte))
+        if len(first.split()) >= 4:
+            found.append((name, first))
+    for start, end in sorted(cuts, reverse=True):
+        data = data[:start] + b"..." + data[end:]
+    return data, found
+
+
+def build_corpus(scratch: Path, limit: int) -> tuple[Path, list[tuple[str, str, str]]]:
+    root = scratch / "corpus"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    queries: list[tuple[str, str, str]] = []
+    for path in pick_files(limit):
+        code, found = strip_docstrings(path.read_bytes())
+        (root / path.name).write_bytes(code)
+        queries.extend((path.name, name, sentence) for name, sentence in found)
+    seen: set[str] = set()
+    unique = []
+    for q in queries:
+        if q[2] not in seen:
+            seen.add(q[2])
+            unique.append(q)
+    random.Random(5).shuffle(unique)
+    return root, unique[:MAX_QUERIES]
+
+
+def evaluate(
+    root: Path, queries: list[tuple[str, str, str]], chunking: str, scratch: Path
+) -> dict[str, Any]:
+    from atoll.config import load_config
+    from atoll.indexing import WorkspaceIndex
+
+    folder = scratch / f"index-{chunking}"
+    shutil.rmtree(folder, ignore_errors=True)
+    config = load_config(
+        None,
+        cli={
+            "indexing.index_dir": str(folder),
+            "indexing.chunking": chunking,
+            "indexing.embeddings": "1",
+        },
+    ).config
+    idx = WorkspaceIndex.open(root, config)
+    started = time.perf_counter()
+    stats = idx.index_all()
+    seconds = time.perf_counter() - started
+    targets: list[tuple[Path, int]] = []
+    for rel, name, _ in queries:
+        lines = [s.sel_start_line for s in idx.definitions(name) if s.path.name == rel]
+        targets.append((root / rel, lines[0] if lines else -1))
+    search = idx.hybrid()
+    out: dict[str, Any] = {"chunks": stats.chunks, "index_and_embed_s": round(seconds, 1)}
+    for mode in ("lexical", "vector", "hybrid"):
+        at1 = at10 = 0
+        t = time.perf_counter()
+        for (_, _, sentence), (path, line) in zip(queries, targets, strict=True):
+            hits = search.search(sentence, 10, mode=mode)
+            ranks = [
+                i
+                for i, h in enumerate(hits)
+                if h.path == path and h.start_line <= line <= h.end_line
+            ]
+            at1 += bool(ranks and ranks[0] == 0)
+            at10 += bool(ranks)
+        n = max(1, len(queries))
+        out[mode] = {
+            "recall_at_1": round(at1 / n, 3),
+            "recall_at_10": round(at10 / n, 3),
+            "ms_per_query": round((time.perf_counter() - t) * 1000 / n, 1),
+        }
+    idx.close()
+    return out
+
+
+def run(ctx: BenchContext) -> dict[str, Any]:
+    scratch = ctx.scratch("retrieval")
+    limit = int(ctx.options.get("files", QUICK_FILES if ctx.quick else DEFAULT_FILES))
+    root, queries = build_corpus(scratch, limit)
+    results: dict[str, Any] = {"files": limit, "queries": len(queries)}
+    for chunking in ("ast", "lines"):
+        results[f"{chunking}_chunks"] = evaluate(root, queries, chunking, scratch)
+    return results
+
+
+SUITE = Suite(
+    "retrieval",
+    "Docstring → function recall@1/@10: AST vs 40-line chunks, lexical/vector/hybrid",
+    run,
+)
