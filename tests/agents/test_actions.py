@@ -50,3 +50,45 @@ def test_any_well_formed_action_round_trips(
     block = json.dumps({"tool": name, "args": args})
     call = parse_action(f"{chatter}\n```action\n{block}\n```\n{chatter}")
     assert call is not None and call.name == name and call.arguments == args
+
+
+PARAMS = {
+    "edit_file": ("path", "search", "replace"),
+    "write_file": ("path", "content"),
+    "run_command": ("command", "timeout_s"),
+    "read_file": ("path", "start_line", "end_line"),
+}
+
+
+def test_plain_blocks_for_code() -> None:
+    edit = "```action\nedit_file src/app.py\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n>>>>>>> REPLACE\n```"
+    call = parse_action(edit, PARAMS)
+    assert call is not None and call.arguments == {
+        "path": "src/app.py",
+        "search": "    return a - b\n",
+        "replace": "    return a + b\n",
+    }
+    call = parse_action('```action\nwrite_file a.py\nprint("hi")\n\n```', PARAMS)
+    assert call is not None and call.arguments == {"path": "a.py", "content": 'print("hi")\n\n'}
+    call = parse_action("```action\nrun_command\npytest -q\n```", PARAMS)
+    assert call is not None and call.arguments == {"command": "pytest -q"}
+    call = parse_action("```action\nread_file a.py\n```", PARAMS)
+    assert call is not None and call.arguments == {"path": "a.py"}
+    # Without the tool table, or in an ordinary code block, plain text is not an action.
+    assert parse_action("```action\nread_file a.py\n```") is None
+    assert parse_action("```python\nread_file a.py\n```", PARAMS) is None
+    with pytest.raises(ToolError, match="SEARCH"):
+        parse_action("```action\nedit_file a.py\nold -> new\n```", PARAMS)
+
+
+@given(
+    search=st.text(alphabet="ab ()\t", max_size=30).map(lambda s: s.replace("\n", "") + "\n"),
+    replace=st.text(alphabet="cd\n\t", max_size=30).map(lambda s: s + "\n"),
+)
+def test_search_replace_blocks_round_trip(search: str, replace: str) -> None:
+    block = (
+        f"```action\nedit_file f.py\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```"
+    )
+    call = parse_action(block, PARAMS)
+    assert call is not None and call.arguments is not None
+    assert (call.arguments["search"], call.arguments["replace"]) == (search, replace)

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from atoll.agents.errors import ToolError
 from atoll.agents.models import ToolCall
 
 _FENCE = re.compile(r"```[ \t]*([\w-]*)[ \t]*\n(.*?)```", re.DOTALL)
+_SEARCH_REPLACE = re.compile(
+    r"<{5,9} ?SEARCH[ \t]*\n(?P<search>.*?)^={5,9}[ \t]*\n(?P<replace>.*?)^>{5,9} ?REPLACE",
+    re.DOTALL | re.MULTILINE,
+)
 _ACTION_LANGS = {"action", "tool", "json", ""}
 _TOOL_KEYS = ("tool", "name", "action")
 _ARG_KEYS = ("args", "arguments", "parameters", "input")
@@ -58,8 +63,39 @@ def _bare_objects(text: str) -> list[ToolCall]:
     return found
 
 
-def parse_action(text: str) -> ToolCall | None:
-    """The one action in ``text``; ``None`` when it holds none; an error when it is broken."""
+def _plain_block(body: str, params: Mapping[str, Sequence[str]]) -> ToolCall | None:
+    """The plain form: ``TOOL [ARG]`` on the first line, the rest is the main text.
+
+    ``edit_file PATH`` takes a SEARCH/REPLACE block; ``write_file PATH`` the file's text;
+    ``run_command`` the command. Easier for models than JSON-escaping code.
+    """
+    first, _, rest = body.partition("\n")
+    name, _, inline = first.strip().partition(" ")
+    if name not in params:
+        return None
+    names = list(params[name])
+    args: dict[str, Any] = {}
+    if inline.strip() and names:
+        args[names.pop(0)] = inline.strip()
+    if "search" in names and "replace" in names:
+        match = _SEARCH_REPLACE.search(rest)
+        if match is None:
+            raise ActionFormatError(
+                f"{name} needs a block: <<<<<<< SEARCH, the exact old lines, =======, the "
+                "new lines, >>>>>>> REPLACE"
+            )
+        args["search"], args["replace"] = match.group("search"), match.group("replace")
+    elif rest.strip() and names:
+        args[names[0]] = rest if names[0] == "content" else rest.strip()
+    return ToolCall(name, args, json.dumps(args))
+
+
+def parse_action(text: str, params: Mapping[str, Sequence[str]] | None = None) -> ToolCall | None:
+    """The one action in ``text``; ``None`` when it holds none; an error when it is broken.
+
+    ``params`` maps tool names to their parameter names (required first); it enables the
+    plain ``TOOL ARG`` block form.
+    """
     calls: list[ToolCall] = []
     broken: list[str] = []
     for lang, body in _FENCE.findall(text):
@@ -67,6 +103,14 @@ def parse_action(text: str) -> ToolCall | None:
             continue
         stripped = body.strip()
         if not stripped.startswith("{"):
+            if params and lang.lower() in ("action", "tool"):
+                try:
+                    plain = _plain_block(body, params)
+                except ActionFormatError as exc:
+                    broken.append(str(exc).rstrip("."))
+                    continue
+                if plain is not None:
+                    calls.append(plain)
             continue
         try:
             obj = json.loads(stripped)

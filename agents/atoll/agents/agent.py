@@ -203,8 +203,12 @@ class RoleAgent:
     def _calls(self, reply: AssistantMessage) -> tuple[list[ToolCall], str | None]:
         if reply.tool_calls:
             return list(reply.tool_calls), None
+        params = {
+            name: (*tool.required, *(p for p in tool.parameters if p not in tool.required))
+            for name, tool in self.tools.items()
+        }
         try:
-            call = parse_action(reply.content)
+            call = parse_action(reply.content, params)
         except ToolError as exc:
             return [], str(exc)
         return ([call] if call else []), None
