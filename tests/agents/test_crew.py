@@ -189,3 +189,14 @@ def test_quick_ask_answers_from_the_code(sample_workspace: Path) -> None:
     answer = ask("What does format_cents do?", sample_workspace, model)
     assert (answer.status, answer.text) == ("done", "It formats cents as dollars.")
     assert "format_cents" in model.calls[1][-1]["content"]
+
+
+def test_cancel_does_not_wait_for_a_slow_model_call(sample_workspace: Path) -> None:
+    import threading
+
+    model = ScriptedChatModel([action("finish", summary="late")], delay_s=30)
+    run = start(sample_workspace, model, CrewSettings(roles=("coder",)))
+    threading.Timer(0.3, run.budget.cancel.set).start()
+    result = run.run()
+    assert result.status == "cancelled"
+    assert model.script, "the run returned before the slow call even finished"

@@ -63,6 +63,32 @@ class RoleLimits:
     context_chars: int = 24000
 
 
+def _cancellable(call: Callable[[], AssistantMessage], budget: RunBudget) -> AssistantMessage:
+    """Run a (blocking) model call so that a cancel or the deadline ends the wait at once.
+
+    The abandoned call finishes in its thread and its answer is dropped; the user's
+    cancel never waits for a slow model.
+    """
+    box: list[AssistantMessage | BaseException] = []
+    done = threading.Event()
+
+    def worker() -> None:
+        try:
+            box.append(call())
+        except BaseException as exc:  # handed to the caller's thread
+            box.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=worker, name="atoll-model-call", daemon=True).start()
+    while not done.wait(0.05):
+        budget.check()
+    result = box[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 class RoleAgent:
     """Runs one role to its finish tool (or to a stop)."""
 
@@ -129,7 +155,12 @@ class RoleAgent:
     def _ask(self, messages: list[Message]) -> AssistantMessage:
         self._fit_context(messages)
         schemas = [tool.schema() for tool in self.tools.values()] if self.native else None
-        reply = self.model.complete(messages, schemas, max_tokens=self.limits.max_tokens_per_call)
+        reply = _cancellable(
+            lambda: self.model.complete(
+                messages, schemas, max_tokens=self.limits.max_tokens_per_call
+            ),
+            self.budget,
+        )
         self.stats.steps += 1
         self.stats.prompt_tokens += reply.usage.prompt_tokens
         self.stats.completion_tokens += reply.usage.completion_tokens
