@@ -119,10 +119,14 @@ class WorkspaceIndex:
             done = stats.unchanged
             if progress:
                 progress(0, total, "")
-            for i, facts in enumerate(self._analyze_many(todo)):
-                removed_chunks |= self._store_facts(facts, stats, update_refs=False)
-                if progress:
-                    progress(i + 1, total, facts.relative)
+            self.store.bulk = True
+            try:
+                for i, facts in enumerate(self._analyze_many(todo)):
+                    removed_chunks |= self._store_facts(facts, stats, update_refs=False)
+                    if progress:
+                        progress(i + 1, total, facts.relative)
+            finally:
+                self.store.bulk = False
             del done
             if self.store.get_meta("refs_dirty") == "1":
                 self.store.rebuild_ref_counts()

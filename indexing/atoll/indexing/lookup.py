@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from pathlib import Path
 
 from atoll.indexing.model import Symbol
@@ -12,6 +13,8 @@ from atoll.indexing.names import subsequence_pattern
 from atoll.indexing.store import SYMBOL_COLUMNS, SYMBOL_FROM, Row, SymbolStore
 
 CANDIDATES = 300
+SUBSEQUENCE_BELOW = 20  # fuzzy (subsequence) matches only when the better tiers found few
+NAMES_TTL_S = 3.0
 _FTS_SAFE = re.compile(r"[^\w]+", re.UNICODE)
 
 
@@ -42,16 +45,22 @@ class SymbolSearch:
     def __init__(self, store: SymbolStore, root: Path) -> None:
         self.store = store
         self.root = root
-        self._names: tuple[int, str] = (-1, "")
+        self._names: tuple[int, dict[str, str]] = (-1, {})
+        self._built = 0.0
         self._lock = threading.Lock()
 
-    def _all_names(self) -> str:
-        """Distinct lower-cased names, one per line (cached per store generation)."""
+    def _all_names(self) -> dict[str, str]:
+        """Distinct lower-cased names by first letter, one per line (cached per generation)."""
         with self._lock:
             generation = self.store.generation
-            if self._names[0] != generation:
-                rows = self.store.query("SELECT DISTINCT lname FROM symbols")
-                self._names = (generation, "\n".join(str(r[0]) for r in rows))
+            # While a run writes, rebuild at most every few seconds.
+            stale = self._names[0] != generation
+            if stale and (not self.store.bulk or time.monotonic() - self._built > NAMES_TTL_S):
+                groups: dict[str, list[str]] = {}
+                for (name,) in self.store.query("SELECT DISTINCT lname FROM symbols"):
+                    groups.setdefault(str(name)[:1], []).append(str(name))
+                self._names = (generation, {k: "\n".join(v) for k, v in groups.items()})
+                self._built = time.monotonic()
             return self._names[1]
 
     def _rows(self, where: str, params: tuple[object, ...], limit: int) -> list[Row]:
@@ -94,10 +103,11 @@ class SymbolSearch:
                 ),
                 2,
             )
-        if len(ranked) < limit and len(lowered) >= 2:
+        if len(ranked) < min(limit, SUBSEQUENCE_BELOW) and len(lowered) >= 2:
             pattern = subsequence_pattern(lowered)
             names = []
-            for m in pattern.finditer(self._all_names()):
+            # Fuzzy matches must start with the query's first letter (as editors' pickers do).
+            for m in pattern.finditer(self._all_names().get(lowered[:1], "")):
                 names.append(m.group(0))
                 if len(names) >= CANDIDATES:
                     break

@@ -98,6 +98,7 @@ class SymbolStore:
         self._connections: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self.generation = 0  # bumped on every write; caches key on it
+        self.bulk = False  # a full run is writing: caches may lag a little
         self.recovered_from: Path | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
