@@ -200,3 +200,13 @@ def test_cancel_does_not_wait_for_a_slow_model_call(sample_workspace: Path) -> N
     result = run.run()
     assert result.status == "cancelled"
     assert model.script, "the run returned before the slow call even finished"
+
+
+def test_a_hanging_command_is_killed_and_the_crew_goes_on(sample_workspace: Path) -> None:
+    script = [action("run_command", command="echo begun; sleep 60"), action("finish", summary="ok")]
+    model = ScriptedChatModel(script)
+    settings = CrewSettings(roles=("coder",), command_timeout_s=0.5)
+    result = start(sample_workspace, model, settings).run()
+    assert result.status == "done"
+    output = model.calls[1][-1]["content"]
+    assert "timed out and was killed" in output and "begun" in output
