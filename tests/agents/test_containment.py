@@ -107,3 +107,26 @@ def test_any_accepted_path_is_inside_the_work_folder(
     except ToolError:
         return
     assert real == work or work in real.parents
+
+
+def test_the_unified_diff_applies_with_git(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "a.txt").write_text("one\ntwo")  # no final newline
+    (root / "gone.txt").write_text("bye\n")
+    staged = StagedWorkspace.create(root, tmp_path / "run")
+    staged.write_text("a.txt", "one\nTWO\nthree")
+    staged.write_text("new/b.txt", "b\n")
+    staged.delete("gone.txt")
+    patch = tmp_path / "result.diff"
+    patch.write_text(staged.diff().unified())
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "-C", str(root), "apply", str(patch)], check=True)
+    assert (root / "a.txt").read_text() == "one\nTWO\nthree"
+    assert (root / "new" / "b.txt").read_text() == "b\n"
+    assert not (root / "gone.txt").exists()

@@ -64,7 +64,10 @@ class FileChange:
             old_name,
             new_name,
         )
-        body = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+        body = "".join(
+            line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+            for line in lines
+        )
         if self.kind == "renamed" and not body:
             return f"rename {self.old_path} -> {self.path}\n"
         return body
