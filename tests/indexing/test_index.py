@@ -128,4 +128,14 @@ def test_embeddings_hybrid_search_and_model_change(sample_workspace: Path) -> No
     hits = idx.search("how much is the stock worth in money", 3, language="python")
     assert hits and hits[0].path.name == "models.py"
     assert idx.index_all().embedded == 0  # unchanged chunks are never re-embedded
+    models = sample_workspace / "inventory/models.py"
+    models.write_text(models.read_text() + "\n\ndef extra() -> int:\n    return 1\n")
+    assert 1 <= idx.index_all().embedded < first.chunks  # only the changed chunks
+    idx.close()
+    # Another model (or dimension) than the vectors were built with: said, and rebuilt.
+    manifest = sample_workspace / ".atoll/vectors/manifest.json"
+    manifest.write_text(manifest.read_text().replace('"dim": 384', '"dim": 768'))
+    idx = WorkspaceIndex.open(sample_workspace, cfg)
+    assert idx.index_all().embedded == idx.stats()["chunks"]
+    assert idx.search("stock worth in money", 3, language="python")
     idx.close()

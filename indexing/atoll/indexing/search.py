@@ -114,35 +114,33 @@ class HybridSearch:
 
     def _open_store(self, model: str, dim: int) -> VectorStore:
         url = self.config.indexing.qdrant_url
-        key = "server" if url else "edge"
+        kind = "server" if url else "edge"
         folder = self.folder / "vectors"
         manifest = read_manifest(folder)
-        if manifest and (manifest.get("model"), manifest.get("dim"), manifest.get("store")) != (
-            model,
-            dim,
-            key,
-        ):
+        current = {"model": model, "dim": dim, "store": kind, "url": url}
+        rebuild = bool(manifest) and any(manifest.get(k) != v for k, v in current.items())
+        if rebuild:
             log.warning(
-                "the vector index was built with %s (%s-d); the configured model is %s (%s-d): "
+                "the vectors were built with %s (%s-d, %s); now configured: %s (%s-d, %s): "
                 "rebuilding the vectors",
                 manifest.get("model"),
                 manifest.get("dim"),
+                manifest.get("store"),
                 model,
                 dim,
+                kind,
             )
             shutil.rmtree(folder / "shard", ignore_errors=True)
-            self.store.reset_embedded()
-        elif not manifest:
+        if rebuild or not manifest:
             self.store.reset_embedded()
         store: VectorStore
         if url:
-            store = ClientVectorStore(dim, url=url, api_key=self.config.indexing.qdrant_api_key)
+            store = ClientVectorStore(
+                dim, url=url, api_key=self.config.indexing.qdrant_api_key, recreate=rebuild
+            )
         else:
             store = EdgeVectorStore(folder / "shard", dim)
-        write_manifest(folder, model, dim)
-        data = read_manifest(folder)
-        data["store"] = key
-        (folder / "manifest.json").write_text(__import__("json").dumps(data))
+        write_manifest(folder, current)
         return store
 
     def sync(self, removed: set[int]) -> int:

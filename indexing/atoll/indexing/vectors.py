@@ -127,6 +127,7 @@ class ClientVectorStore:
         api_key: str = "",
         path: Path | None = None,
         collection: str = COLLECTION,
+        recreate: bool = False,
     ) -> None:
         from qdrant_client import QdrantClient, models
 
@@ -135,15 +136,18 @@ class ClientVectorStore:
         self.client = (
             QdrantClient(url=url, api_key=api_key or None) if url else QdrantClient(path=str(path))
         )
+        if recreate and self.client.collection_exists(collection):
+            self.client.delete_collection(collection)
         if not self.client.collection_exists(collection):
             self.client.create_collection(
                 collection,
                 vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
             )
-            for field in ("language", "dirs", "kind"):
-                self.client.create_payload_index(
-                    collection, field, models.PayloadSchemaType.KEYWORD
-                )
+            if url:  # local mode has no payload indexes (and warns about them)
+                for field in ("language", "dirs", "kind"):
+                    self.client.create_payload_index(
+                        collection, field, models.PayloadSchemaType.KEYWORD
+                    )
 
     def upsert(
         self,
@@ -198,6 +202,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         return {}
 
 
-def write_manifest(folder: Path, model: str, dim: int) -> None:
+def write_manifest(folder: Path, data: dict[str, Any]) -> None:
+    """Which model, dimension and store the vectors were built with."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "manifest.json").write_text(json.dumps({"model": model, "dim": dim}))
+    (folder / "manifest.json").write_text(json.dumps(data))

@@ -1,0 +1,60 @@
+"""Both vector stores behind one interface: Qdrant Edge, and qdrant-client (local mode stands
+in for a Qdrant server: same client API)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from atoll.indexing.vectors import ClientVectorStore, EdgeVectorStore, VectorStore, dir_prefixes
+
+DIM = 8
+
+
+def make(kind: str, folder: Path) -> VectorStore:
+    if kind == "edge":
+        return EdgeVectorStore(folder / "shard", DIM)
+    return ClientVectorStore(DIM, path=folder / "local")
+
+
+def unit(i: int) -> list[float]:
+    rng = random.Random(i)
+    v = [rng.uniform(-1, 1) for _ in range(DIM)]
+    norm = sum(x * x for x in v) ** 0.5
+    return [x / norm for x in v]
+
+
+@pytest.mark.parametrize("kind", ["edge", "client"])
+def test_upsert_filter_delete_and_reopen(kind: str, tmp_path: Path) -> None:
+    store = make(kind, tmp_path)
+    paths = ["src/a.py", "src/lib/b.rs", "qml/Main.qml", "src/c.py"]
+    langs = ["python", "rust", "qmljs", "python"]
+    ids = [11, 2**62 + 3, 7, 99]
+    store.upsert(
+        ids,
+        [unit(i) for i in range(4)],
+        [
+            {"language": lang, "dirs": dir_prefixes(p), "kind": "chunk"}
+            for p, lang in zip(paths, langs, strict=True)
+        ],
+    )
+    assert store.count() == 4
+    [(best, score)] = store.query(unit(1), 1)
+    assert best == 2**62 + 3 and score > 0.99
+    assert {i for i, _ in store.query(unit(0), 10, language="python")} == {11, 99}
+    assert {i for i, _ in store.query(unit(0), 10, path_prefix="src")} == {11, 2**62 + 3, 99}
+    assert {i for i, _ in store.query(unit(0), 10, path_prefix="src/lib")} == {2**62 + 3}
+    assert [i for i, _ in store.query(unit(0), 10, path_prefix="qml/Main.qml")] == [7]
+    store.delete([11])
+    assert store.count() == 3
+    store.close()
+    again = make(kind, tmp_path)
+    assert again.count() == 3 and 11 not in {i for i, _ in again.query(unit(0), 10)}
+    again.close()
+
+
+def test_dir_prefixes() -> None:
+    assert dir_prefixes("a/b/c.py") == ["a", "a/b", "a/b/c.py"]
+    assert dir_prefixes("top.py") == ["top.py"]
