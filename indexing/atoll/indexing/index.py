@@ -116,7 +116,6 @@ class WorkspaceIndex:
                 removed_chunks |= self.store.remove_file(rel, update_ref_counts=False)
                 stats.removed += 1
             total = len(todo)
-            done = stats.unchanged
             if progress:
                 progress(0, total, "")
             self.store.bulk = True
@@ -127,7 +126,6 @@ class WorkspaceIndex:
                         progress(i + 1, total, facts.relative)
             finally:
                 self.store.bulk = False
-            del done
             if self.store.get_meta("refs_dirty") == "1":
                 self.store.rebuild_ref_counts()
             self._vectors_sync(removed_chunks, stats)
