@@ -11,6 +11,8 @@ checked between tokens.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -62,6 +64,8 @@ class LlamaCppModel:
         """Load the weights (call on the worker thread: :meth:`load_async`)."""
         from llama_cpp import Llama
 
+        protect_stdout()
+
         start = time.perf_counter()
         kwargs: dict[str, Any] = {
             "model_path": str(self.path),
@@ -69,9 +73,11 @@ class LlamaCppModel:
             "n_gpu_layers": self.n_gpu_layers,
             "verbose": False,
         }
-        if self.n_threads > 0:
-            kwargs["n_threads"] = self.n_threads
-            kwargs["n_threads_batch"] = self.n_threads
+        threads = self.n_threads if self.n_threads > 0 else default_threads()
+        # The same count for prompt and generation: llama.cpp's threads spin at barriers,
+        # and more threads than free cores turns a 20 ms prompt into seconds.
+        kwargs["n_threads"] = threads
+        kwargs["n_threads_batch"] = threads
         self._llm = Llama(**kwargs)
         self.load_s = time.perf_counter() - start
         log.info("loaded %s in %.2f s (n_ctx=%d)", self.path.name, self.load_s, self.n_ctx)
@@ -269,6 +275,50 @@ class LlamaCppModel:
                 llm.close()
             except Exception as exc:  # closing must never fail shutdown
                 log.debug("closing llama.cpp: %s", exc)
+
+
+class _QuietStderr:
+    """llama-cpp-python's ``suppress_stdout_stderr``, minus stdout.
+
+    The original points file descriptor 1 at /dev/null while a model loads. In a
+    language server fd 1 *is* the protocol: any reply written meanwhile (from the
+    event loop thread) vanishes and the editor waits forever. Only stderr is hushed.
+    """
+
+    def __init__(self, disable: bool = True) -> None:
+        self.disable = disable
+        self._saved = -1
+
+    def __enter__(self) -> _QuietStderr:
+        if not self.disable:
+            sys.stderr.flush()
+            self._saved = os.dup(2)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 2)
+            os.close(null)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._saved >= 0:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+            self._saved = -1
+
+
+def protect_stdout() -> None:
+    """Make llama-cpp-python leave fd 1 alone (see :class:`_QuietStderr`)."""
+    import importlib
+
+    for name in ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format"):
+        module = importlib.import_module(name)
+        if getattr(module, "suppress_stdout_stderr", None) is not _QuietStderr:
+            setattr(module, "suppress_stdout_stderr", _QuietStderr)  # noqa: B010
+
+
+def default_threads() -> int:
+    """Half the cores, at most 4 (1 on a 2-core machine that the editor shares)."""
+    cores = os.cpu_count() or 1
+    return max(1, min(4, cores // 2))
 
 
 def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
