@@ -53,6 +53,24 @@ async def test_workspace_symbol_ranks_exact_prefix_and_fuzzy(client: LanguageCli
     assert "total_units" in names(camel or [])
 
 
+async def test_background_indexing_reports_work_done_progress(client: LanguageClient) -> None:
+    await wait_ready(client)
+    for _ in range(50):
+        reports = [
+            r
+            for token, rs in client.progress_reports.items()
+            if str(token).startswith("atoll-index")
+            for r in rs
+        ]
+        if reports and isinstance(reports[-1], types.WorkDoneProgressEnd):
+            break
+        await asyncio.sleep(0.05)
+    assert isinstance(reports[0], types.WorkDoneProgressBegin)
+    assert reports[0].title == "atoll: indexing"
+    assert isinstance(reports[-1], types.WorkDoneProgressEnd)
+    assert "symbols" in (reports[-1].message or "")
+
+
 async def test_document_symbols_are_hierarchical_and_follow_the_buffer(
     client: LanguageClient, sample_workspace: Path, client_name: str
 ) -> None:
