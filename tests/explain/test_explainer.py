@@ -56,8 +56,7 @@ async def test_cancel_all_stops_running_work() -> None:
     explainer = Explainer(chat)
     explainer.ensure("h", MESSAGES, max_tokens=32, budget_s=10)
     await asyncio.sleep(0.02)
-    explainer.cancel_all()
-    await asyncio.sleep(0.02)
+    await explainer.aclose()
     assert chat.cancelled[0].is_set()
     assert not explainer.in_flight("h") and explainer.cached("h") is None
 

@@ -95,6 +95,9 @@ def test_tidy_cuts_debris_and_long_answers() -> None:
     assert tidy("One. Two! Three? Four.") == "One. Two! Three?"
     assert tidy("Adds.\n```python\nx\n```") == "Adds."
     assert tidy("no full stop") == "no full stop"
+    assert tidy("Lives in inventory/report.py and\n  formats cents.") == (
+        "Lives in inventory/report.py and formats cents."
+    )
 
 
 def _disk(path: Path) -> str | None:

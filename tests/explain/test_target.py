@@ -43,6 +43,13 @@ def test_no_target(language: str | None, needle: str, shift: int) -> None:
     assert find_target(PY, at(PY, needle, shift), language) is None
 
 
+def test_code_inside_an_f_string_is_a_target() -> None:
+    text = 'print(f"total: {add(1, 2)} add")\n'
+    target = find_target(text, at(text, "add(1", 1), "python")
+    assert target is not None and target.name == "add"
+    assert find_target(text, at(text, "} add", 3), "python") is None
+
+
 def test_docstring_is_not_a_target() -> None:
     assert find_target(PY, at(PY, "Sum", 1), "python") is None
 

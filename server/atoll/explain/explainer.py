@@ -83,10 +83,17 @@ class Explainer:
         done, _ = await asyncio.wait({flight.task}, timeout=timeout_s)
         return self.cached(key) if done else None
 
-    def cancel_all(self) -> None:
-        """Stop every running explanation (shutdown, or the model went away)."""
-        for flight in list(self._flights.values()):
+    async def aclose(self, timeout_s: float = 5.0) -> None:
+        """Stop every running explanation and wait (bounded) until their decodes return.
+
+        Waiting matters at shutdown: the model must not be freed under a running decode.
+        """
+        flights = list(self._flights.values())
+        for flight in flights:
             flight.cancel.set()
+        if flights:
+            await asyncio.wait({flight.task for flight in flights}, timeout=timeout_s)
+        for flight in flights:
             flight.task.cancel()
 
     def status(self) -> dict[str, Any]:
@@ -127,6 +134,8 @@ class Explainer:
             self._failed[key] = time.monotonic()
             log.warning("hover explanation failed: %s", exc)
             return None
+        if cancel.is_set():
+            return None  # a cut-off answer is not worth caching
         text = tidy(raw)
         if not text:
             self._failed[key] = time.monotonic()

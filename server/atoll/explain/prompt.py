@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,20 +44,8 @@ def _relative(path: Path, root: Path | None) -> str:
 
 def tidy(text: str, *, max_sentences: int = 3) -> str:
     """The model's answer without chat-template debris, cut to a few sentences."""
-    text = text.replace("<|im_end|>", "").strip()
-    for fence in ("```",):
-        if fence in text:
-            text = text.split(fence, 1)[0].strip()
-    sentences: list[str] = []
-    current = ""
-    for char in text:
-        current += char
-        if char in ".!?" and len(current.strip()) > 1:
-            sentences.append(current.strip())
-            current = ""
-            if len(sentences) >= max_sentences:
-                break
-    else:
-        if current.strip():
-            sentences.append(current.strip())
-    return " ".join(" ".join(sentences).split())
+    text = text.replace("<|im_end|>", "").split("```", 1)[0]
+    text = " ".join(text.split())
+    # A sentence ends at . ! or ? followed by a space: "report.py" stays whole.
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    return " ".join(sentences[:max_sentences]).strip()

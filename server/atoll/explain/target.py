@@ -33,7 +33,9 @@ LANGUAGES: dict[str, str] = {
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Leaves that name something; anything else (operators, literals, keywords) gets no hover.
 _NAME_NODE = re.compile(r"(^|_)identifier$|^(type|field|property|shorthand_field)_identifier$")
-_NO_HOVER_NODE = re.compile(r"comment|string|char_literal|escape_sequence|interpolation")
+_NO_HOVER_NODE = re.compile(r"comment|string|char_literal|escape_sequence")
+# Code inside a string (an f-string's `{...}`, a template literal's `${...}`).
+_CODE_IN_STRING = re.compile(r"interpolation|template_substitution")
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(
     [
         "fn",
@@ -133,6 +135,8 @@ def _tree_sitter_verdict(text: str, start: int, language: str) -> bool | None:
         return None
     walker: Any = node
     while walker is not None:
+        if _CODE_IN_STRING.search(walker.type):
+            break
         if _NO_HOVER_NODE.search(walker.type):
             return False
         walker = walker.parent

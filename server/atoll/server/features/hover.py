@@ -76,8 +76,8 @@ class HoverFeature:
         self.explainer.chat = self._chat()
         return self.explainer.status()
 
-    def close(self) -> None:
-        self.explainer.cancel_all()
+    async def close(self) -> None:
+        await self.explainer.aclose()
 
     def _index(self) -> SymbolSource | None:
         return cast(SymbolSource | None, getattr(self.server, "index", None))
