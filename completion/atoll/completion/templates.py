@@ -43,7 +43,7 @@ class FimTemplate:
 
     @property
     def fim(self) -> bool:
-        return bool(self.prefix and self.suffix and self.middle)
+        return bool(self.prefix and self.suffix and (self.middle or self.order == "spm"))
 
     @property
     def repo_level(self) -> bool:
