@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from atoll.cli.demo.session import DemoSession
 from atoll.cli.demo.step_delegate import delegate
+from atoll.cli.demo.step_hover import hover
 from atoll.cli.demo.step_index import index
 
 Step = Callable[[DemoSession], Awaitable[None]]
@@ -32,4 +33,4 @@ async def capabilities(session: DemoSession) -> None:
     session.show_json(f"{info.name} {info.version}" if info else "server", offered)
 
 
-STEPS: list[Step] = [capabilities, index, delegate]
+STEPS: list[Step] = [capabilities, index, hover, delegate]
