@@ -146,7 +146,7 @@ def test_native_tool_calls_against_a_real_llama_server(sample_workspace: Path) -
                 time.sleep(0.1)
         model = OpenAIChatModel(base)
         model.check()
-        limits = RoleLimits(max_steps=2, max_tokens_per_call=96, context_chars=8000)
+        limits = RoleLimits(max_steps=1, max_tokens_per_call=64, context_chars=8000)
         settings = CrewSettings(roles=("coder",), limits={"coder": limits})
         run = CrewRun.start(
             sample_workspace, "List the files.", model_for=lambda r: model, settings=settings

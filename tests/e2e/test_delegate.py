@@ -185,7 +185,11 @@ async def test_a_buffer_changed_meanwhile_is_reported_not_clobbered(
     found = await delegate_action(lsp, uri)
     assert found.command is not None
     pending = asyncio.ensure_future(execute(lsp, found.command))
-    await asyncio.sleep(1.0)  # the crew has staged the workspace and is working
+    for _ in range(400):  # wait until the crew has staged the workspace and is working
+        crew = (await status(lsp))["crew"]
+        if crew["running"] and crew["step"]:
+            break
+        await asyncio.sleep(0.05)
     lsp.text_document_did_change(
         types.DidChangeTextDocumentParams(
             types.VersionedTextDocumentIdentifier(version=4, uri=uri),
@@ -302,9 +306,9 @@ async def test_real_llama_server_crew_runs_end_to_end(
     env = {
         "ATOLL_AGENTS_ENDPOINT_BASE_URL": llama_server,
         "ATOLL_AGENTS_ROLES": "architect,coder",
-        "ATOLL_AGENTS_MAX_STEPS": "4",
-        "ATOLL_AGENTS_MAX_TOKENS": "192",
-        "ATOLL_AGENTS_CONTEXT_TOKENS": "2500",
+        "ATOLL_AGENTS_MAX_STEPS": "2",
+        "ATOLL_AGENTS_MAX_TOKENS": "96",
+        "ATOLL_AGENTS_CONTEXT_TOKENS": "1500",
     }
     lsp = await start(start_server, sample_workspace, "visual_studio_code", env)
     editor = EditorSide(lsp)
