@@ -210,3 +210,22 @@ def test_a_hanging_command_is_killed_and_the_crew_goes_on(sample_workspace: Path
     assert result.status == "done"
     output = model.calls[1][-1]["content"]
     assert "timed out and was killed" in output and "begun" in output
+
+
+def test_the_optional_docs_role_runs_last(sample_workspace: Path) -> None:
+    script = [
+        action("write_file", path="inventory/export.py", content="def to_csv():\n    return ''\n"),
+        action("finish", summary="export"),
+        action(
+            "edit_file",
+            path="README.md",
+            search="# ",
+            replace="# (with CSV export) ",
+        ),
+        action("finish", summary="README mentions the export"),
+    ]
+    settings = CrewSettings(roles=("coder", "docs"))
+    result = start(sample_workspace, ScriptedChatModel(script), settings).run()
+    assert result.status == "done"
+    assert result.diff.files == ["README.md", "inventory/export.py"]
+    assert list(result.stats) == ["coder", "docs"]

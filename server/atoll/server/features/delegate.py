@@ -52,6 +52,18 @@ class CrewService:
         self.active: ActiveRun | None = None
         self.last: dict[str, Any] | None = None
         self.request_cancels: dict[Any, threading.Event] = {}
+        # Kept between runs while the settings stay the same: an in-process model is
+        # loaded once, not per task.
+        self._pool: Any = None
+        self._pool_key: Any = None
+
+    def pool(self, config: Any) -> Any:
+        from atoll.agents.settings import ModelPool
+
+        key = (config.agents, config.models)
+        if self._pool is None or key != self._pool_key:
+            self._pool, self._pool_key = ModelPool(config), key
+        return self._pool
 
     def status(self) -> dict[str, Any]:
         run = self.active
@@ -184,7 +196,7 @@ def _describe(event: dict[str, Any]) -> str:
 async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dict[str, Any]:
     """The body of ``atoll.delegate``; returns a JSON summary (also the request's result)."""
     from atoll.agents import CrewRun, EndpointError, RunBudget
-    from atoll.agents.settings import ModelPool, crew_settings
+    from atoll.agents.settings import crew_settings
 
     try:
         task, _uri = _task_from(args)
@@ -198,7 +210,7 @@ async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dic
         )
     root = ls.root
     config = ls.config
-    pool = ModelPool(config)
+    pool = service.pool(config)
     settings = crew_settings(config)
     try:
         await asyncio.to_thread(pool.check, settings.roles)
