@@ -61,7 +61,8 @@ class CrewService:
         from atoll.agents.settings import ModelPool
 
         key = (config.agents, config.models)
-        if self._pool is None or key != self._pool_key:
+        replay = config.agents.endpoint.base_url.startswith("scripted:")  # fresh each run
+        if self._pool is None or key != self._pool_key or replay:
             self._pool, self._pool_key = ModelPool(config), key
         return self._pool
 
