@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from atoll.cli.demo.session import DemoSession
+from atoll.cli.demo.step_completion import completion
 from atoll.cli.demo.step_delegate import delegate
 from atoll.cli.demo.step_hover import hover
 from atoll.cli.demo.step_index import index
@@ -33,4 +34,4 @@ async def capabilities(session: DemoSession) -> None:
     session.show_json(f"{info.name} {info.version}" if info else "server", offered)
 
 
-STEPS: list[Step] = [capabilities, index, hover, delegate]
+STEPS: list[Step] = [capabilities, index, completion, hover, delegate]
