@@ -12,7 +12,7 @@ from atoll.indexing.chunks import ast_chunks, line_chunks
 from atoll.indexing.files import SkipFile, is_vendored, read_source
 from atoll.indexing.languages import has_grammar, language_for, parser_and_query
 from atoll.indexing.model import Chunk, Symbol
-from atoll.indexing.names import identifier_counts
+from atoll.indexing.names import identifier_counts, split_identifiers
 from atoll.indexing.store import FileState
 from atoll.indexing.symbols import extract_symbols
 
@@ -28,6 +28,7 @@ class FileFacts:
     symbols: list[Symbol] = field(default_factory=list)
     chunks: list[Chunk] = field(default_factory=list)
     refs: Counter[str] = field(default_factory=Counter)
+    chunk_words: list[str] = field(default_factory=list)  # split identifiers per chunk
     unchanged: bool = False  # same hash as the index already holds
     skipped: str = ""  # why the file is not indexed
     error: str = ""  # a parse failure (the file still has line-window chunks)
@@ -111,4 +112,5 @@ def analyze(
         line_windows=line_windows,
     )
     facts.refs = identifier_counts(text)
+    facts.chunk_words = [split_identifiers(c.text) for c in facts.chunks]
     return facts

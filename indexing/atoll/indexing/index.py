@@ -178,6 +178,7 @@ class WorkspaceIndex:
             facts.chunks,
             facts.refs,
             update_ref_counts=update_refs,
+            chunk_words=facts.chunk_words if len(facts.chunk_words) == len(facts.chunks) else None,
         )
         return removed
 
@@ -190,7 +191,7 @@ class WorkspaceIndex:
             if text is None and not (self.root / rel).is_file():
                 self.remove_file(path)
                 return
-            known = self.store.file_states().get(rel)
+            known = self.store.file_state(rel)
             facts = self._analyze(rel, known.hash if known else "", text)
             stats = IndexStats()
             removed = self._store_facts(facts, stats, update_refs=True)

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +25,7 @@ from atoll.indexing.names import search_terms, split_identifiers
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -40,14 +40,14 @@ CREATE TABLE IF NOT EXISTS symbols (
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_lname ON symbols(lname);
 CREATE VIRTUAL TABLE IF NOT EXISTS symbols_fts USING fts5(
-    words, tokenize = "unicode61 tokenchars '_'", prefix = '1 2 3');
+    words, tokenize = "unicode61 tokenchars '_'", prefix = '2 3');
 CREATE TABLE IF NOT EXISTS chunks (
     id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, symbol TEXT NOT NULL,
     sl INTEGER NOT NULL, el INTEGER NOT NULL, hash TEXT NOT NULL,
     embedded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, extra, symbol);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, extra, symbol, detail = column);
 CREATE TABLE IF NOT EXISTS ref_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 """
 SYMBOL_COLUMNS = (
@@ -198,13 +198,21 @@ class SymbolStore:
         language: str,
         state: FileState,
         vendored: bool,
-        symbols: Iterable[Symbol],
-        chunks: Iterable[Chunk],
+        symbols: Sequence[Symbol],
+        chunks: Sequence[Chunk],
         refs: Counter[str],
         *,
         update_ref_counts: bool = True,
+        chunk_words: Sequence[str] | None = None,
     ) -> tuple[set[int], set[int]]:
-        """Replace one file's rows; returns (chunk ids removed, chunk ids added)."""
+        """Replace one file's rows; returns (chunk ids removed, chunk ids added).
+
+        ``chunk_words`` (the split identifiers of each chunk) may come precomputed from a
+        worker process, which keeps the single writer busy with SQLite only.
+        """
+        words = (
+            chunk_words if chunk_words is not None else [split_identifiers(c.text) for c in chunks]
+        )
         with self.write() as conn:
             old = self._delete(conn, relative, update_ref_counts)
             cur = conn.execute(
@@ -221,11 +229,13 @@ class SymbolStore:
                 ),
             )
             file_id = cur.lastrowid
-            for s in symbols:
-                cur = conn.execute(
-                    "INSERT INTO symbols (file_id, name, lname, kind, container, sl, sc, el, ec, "
-                    "nsl, nsc, nel, nec, signature, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0])
+            conn.executemany(
+                "INSERT INTO symbols (id, file_id, name, lname, kind, container, sl, sc, el, ec, "
+                "nsl, nsc, nel, nec, signature, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
                     (
+                        first + n,
                         file_id,
                         s.name,
                         s.name.lower(),
@@ -241,31 +251,42 @@ class SymbolStore:
                         s.sel_end_col,
                         s.signature,
                         s.doc,
-                    ),
-                )
-                conn.execute(
-                    "INSERT INTO symbols_fts (rowid, words) VALUES (?, ?)",
-                    (cur.lastrowid, search_terms(s.name)),
-                )
+                    )
+                    for n, s in enumerate(symbols)
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO symbols_fts (rowid, words) VALUES (?, ?)",
+                [(first + n, search_terms(s.name)) for n, s in enumerate(symbols)],
+            )
             seen: Counter[str] = Counter()
-            new: set[int] = set()
-            for c in chunks:
+            rows = []
+            for c, extra in zip(chunks, words, strict=True):
                 cid = chunk_id(relative, c.content_hash, seen[c.content_hash])
                 seen[c.content_hash] += 1
-                embedded = 1 if cid in old.embedded else 0
-                conn.execute(
-                    "INSERT OR REPLACE INTO chunks (id, file_id, symbol, sl, el, hash, embedded) "
-                    "VALUES (?,?,?,?,?,?,?)",
-                    (cid, file_id, c.symbol, c.start_line, c.end_line, c.content_hash, embedded),
-                )
-                conn.execute(
-                    "INSERT INTO chunks_fts (rowid, text, extra, symbol) VALUES (?,?,?,?)",
-                    (cid, c.text, split_identifiers(c.text), c.symbol),
-                )
-                new.add(cid)
+                rows.append((cid, c, extra, 1 if cid in old.embedded else 0))
+            conn.executemany(
+                "INSERT OR REPLACE INTO chunks (id, file_id, symbol, sl, el, hash, embedded) "
+                "VALUES (?,?,?,?,?,?,?)",
+                [
+                    (cid, file_id, c.symbol, c.start_line, c.end_line, c.content_hash, e)
+                    for cid, c, _, e in rows
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO chunks_fts (rowid, text, extra, symbol) VALUES (?,?,?,?)",
+                [(cid, c.text, extra, c.symbol) for cid, c, extra, _ in rows],
+            )
+            new = {row[0] for row in rows}
             if update_ref_counts:
                 self._add_refs(conn, refs, 1)
         return old.chunks - new, new - old.embedded
+
+    def file_state(self, relative: str) -> FileState | None:
+        row = self.conn.execute(
+            "SELECT hash, mtime_ns, size FROM files WHERE path = ?", (relative,)
+        ).fetchone()
+        return FileState(row[0], row[1], row[2]) if row else None
 
     def touch_file(self, relative: str, state: FileState) -> None:
         """Same content, new mtime: remember it so the next run skips the file."""

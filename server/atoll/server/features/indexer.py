@@ -130,6 +130,7 @@ async def _run_index(server: AtollServer, state: IndexerState) -> None:
     try:
         stats = await asyncio.to_thread(index.index_all, progress)
         await asyncio.to_thread(state.refresh_counts, server)
+        await asyncio.to_thread(index.find_symbols, "warm", 1)  # builds the fuzzy-name cache
         with state.lock:
             state.state, state.seconds = "ready", stats.seconds
         message = f"{stats.files} files, {stats.symbols} symbols in {stats.seconds:.1f} s"

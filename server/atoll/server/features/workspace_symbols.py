@@ -9,7 +9,7 @@ from lsprotocol import types
 from atoll.server.app import AtollServer
 from atoll.server.features._symbol_convert import location, symbol_kind
 
-LIMIT = 100
+LIMIT = 50
 
 
 def register(server: AtollServer) -> None:
