@@ -79,7 +79,7 @@ class CompletionResult:
 @dataclass
 class EngineStats:
     requests: int = 0
-    model_calls: int = 0
+    model_calls: int = 0  # requests that reached the model (decoded at least a prompt)
     cache_hits: int = 0
     typeahead_hits: int = 0
     superseded: int = 0  # answered empty because a newer request came
@@ -246,6 +246,7 @@ class CompletionEngine:
             call.add_done_callback(self._count_abandoned)
             raise
         except JobSkippedError:
+            self.stats.model_calls -= 1  # never reached the model
             self.stats.skipped += 1
             return result("", "superseded", prompt=prompt.text)
         except ModelUnavailableError as exc:
@@ -283,6 +284,7 @@ class CompletionEngine:
 
     def _count_abandoned(self, call: asyncio.Future[Any]) -> None:
         if call.cancelled() or call.exception() is not None:
+            self.stats.model_calls -= 1
             self.stats.skipped += 1
             return
         g = call.result()

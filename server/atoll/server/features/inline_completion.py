@@ -41,6 +41,7 @@ class CompletionFeature:
         self.ready = asyncio.Event()
         self._announced: set[str] = set()
         self._loaded_for: tuple[Any, ...] | None = None
+        self.last: dict[str, Any] = {}  # the latest request's source, tokens and timings
 
     def status(self) -> dict[str, Any]:
         info: dict[str, Any] = {"enabled": self.server.config.completion.enabled}
@@ -52,6 +53,8 @@ class CompletionFeature:
             info["server_up"] = bool(getattr(self.engine.model, "up", True))
             worker = getattr(self.engine.model, "worker", None)
             info["busy"] = bool(worker is not None and worker.busy.is_set())
+        if self.last:
+            info["last"] = self.last
         if self.error:
             info["error"] = self.error
         return info
@@ -175,6 +178,11 @@ class CompletionFeature:
             selected_start=start,
         )
         result = await engine.complete(request)
+        self.last = {
+            k: v
+            for k, v in result.as_dict().items()
+            if k in ("source", "prompt_tokens", "cached_tokens", "decode_tokens", "timings_ms")
+        }
         log.debug(
             "completion %s: %s, %.1f ms", result.source, result.finish, result.timings_ms["total"]
         )
