@@ -222,7 +222,7 @@ async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dic
 
     cancel = _REQUEST_CANCEL.get() or threading.Event()
     progress = _Progress(ls, cancel)
-    await progress.begin("AI crew", task[:80])
+    await progress.begin("AI crew", task.splitlines()[0][:80])
     loop = asyncio.get_running_loop()
     buffers = open_buffers(ls)
     index = getattr(ls, "index", None)
@@ -293,7 +293,7 @@ async def _offer_edit(ls: AtollServer, result: Any, task: str, root: Path) -> di
     if not planned.files:
         return out
     partial = "" if result.status == "done" else f" ({result.status})"
-    label = f"AI crew{partial}: {task[:60]}"
+    label = f"AI crew{partial}: {task.splitlines()[0][:60]}"
     try:
         answer = await ls.workspace_apply_edit_async(
             types.ApplyWorkspaceEditParams(edit=planned.edit, label=label)
