@@ -190,7 +190,7 @@ class CrewRun:
                 parts.append(
                     "# Related code\n"
                     + "\n\n".join(
-                        f"{self.toolbox._rel(h.path)}:{h.start_line + 1}\n{h.text}" for h in hits
+                        f"{self.toolbox.rel(h.path)}:{h.start_line + 1}\n{h.text}" for h in hits
                     )
                 )
         except Exception as exc:  # the index is a help, never a reason to fail

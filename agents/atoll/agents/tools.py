@@ -137,7 +137,8 @@ class ToolBox:
     command_timeout_s: float = 60.0
     touched: set[str] = field(default_factory=set)
 
-    def _rel(self, path: Path) -> str:
+    def rel(self, path: Path) -> str:
+        """``path`` relative to the workspace root when it is inside it."""
         if self.root is not None:
             try:
                 return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
@@ -159,7 +160,7 @@ class ToolBox:
         if not hits:
             return "no matches"
         return "\n\n".join(
-            f"{self._rel(h.path)}:{h.start_line + 1}-{h.end_line + 1} {h.symbol}\n{h.text}"
+            f"{self.rel(h.path)}:{h.start_line + 1}-{h.end_line + 1} {h.symbol}\n{h.text}"
             for h in hits
         )
 
@@ -168,7 +169,7 @@ class ToolBox:
         if not found:
             return "no symbols found"
         return "\n".join(
-            f"{s.kind_name} {s.name} {self._rel(s.path)}:{s.start_line + 1} {s.signature}"
+            f"{s.kind_name} {s.name} {self.rel(s.path)}:{s.start_line + 1} {s.signature}"
             for s in found
         )
 
