@@ -111,6 +111,7 @@ def _cursors(text: str, n: int) -> list[tuple[int, int]]:
 async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
     from atoll.completion.engine import CompletionEngine
     from atoll.completion.factory import create_backend
+    from atoll.completion.protocols import Prompt
     from atoll.config import load_config
 
     text = SAMPLE.read_text()
@@ -169,6 +170,7 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
         for line, col in _cursors(text, n):
             offset = sum(len(x) + 1 for x in text.split("\n")[:line]) + col
             prompt, _ = engine.build_prompt(text[:offset], text[offset:], target)
+            prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))  # single-line, as served
             start = time.perf_counter()
             await backend.model.complete(prompt, max_tokens=8)
             direct.append((time.perf_counter() - start) * 1000)
@@ -220,7 +222,7 @@ async def typing(ctx: BenchContext, root: Path, keystrokes: int) -> dict[str, An
         '        """How many distinct items are stocked."""\n'
         "        return len(self.items)\n"
     )[:keystrokes]
-    lsp = await _server(ctx, root, debounce_ms=40)
+    lsp = await _server(ctx, root, debounce_ms=60)
     uri = _open(lsp, root / "models.py", base)
     before = (await _status(lsp)).get("stats", {})
     pending: tuple[int, Any] | None = None
@@ -390,7 +392,7 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     root = ctx.scratch("completion")
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    n, keys, problems = (6, 24, 6) if ctx.quick else (20, 80, 20)
+    n, keys, problems = (6, 24, 6) if ctx.quick else (20, 80, 16)
     if "problems" in ctx.options:
         problems = int(ctx.options["problems"])
 

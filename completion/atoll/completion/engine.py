@@ -192,6 +192,11 @@ class CompletionEngine:
                 **extra,
             )
 
+        # The user moved on: whatever this document's older request is decoding is stale.
+        older = self._inflight.pop(request.uri, None)
+        if older is not None:
+            older.set()
+
         # 1. Type-ahead: the user typed the start of what is on screen.
         rest = self.typeahead.continuation(request.uri, prefix, suffix)
         if rest:
@@ -209,7 +214,7 @@ class CompletionEngine:
             if self._generation.get(request.uri) != generation:
                 self.stats.superseded += 1
                 return result("", "superseded")
-        older = self._inflight.get(request.uri)
+        older = self._inflight.pop(request.uri, None)
         if older is not None:
             older.set()
 
