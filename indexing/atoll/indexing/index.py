@@ -71,6 +71,7 @@ class WorkspaceIndex:
             chunk_tokens=self.config.indexing.chunk_tokens,
             known_hash=known,
             text=text,
+            line_windows=self.config.indexing.chunking == "lines",
         )
 
     # -- writing ---------------------------------------------------------------------
@@ -149,7 +150,14 @@ class WorkspaceIndex:
             yield from pool.map(
                 _analyze_job,
                 [
-                    (str(self.root), rel, known, self._max_bytes, self.config.indexing.chunk_tokens)
+                    (
+                        str(self.root),
+                        rel,
+                        known,
+                        self._max_bytes,
+                        self.config.indexing.chunk_tokens,
+                        self.config.indexing.chunking == "lines",
+                    )
                     for rel, known in todo
                 ],
                 chunksize=16,
@@ -305,8 +313,13 @@ class WorkspaceIndex:
         self.store.close()
 
 
-def _analyze_job(job: tuple[str, str, str, int, int]) -> FileFacts:
-    root, rel, known, max_bytes, chunk_tokens = job
+def _analyze_job(job: tuple[str, str, str, int, int, bool]) -> FileFacts:
+    root, rel, known, max_bytes, chunk_tokens, line_windows = job
     return analyze(
-        Path(root), rel, max_bytes=max_bytes, chunk_tokens=chunk_tokens, known_hash=known
+        Path(root),
+        rel,
+        max_bytes=max_bytes,
+        chunk_tokens=chunk_tokens,
+        known_hash=known,
+        line_windows=line_windows,
     )
