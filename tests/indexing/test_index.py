@@ -139,3 +139,20 @@ def test_embeddings_hybrid_search_and_model_change(sample_workspace: Path) -> No
     assert idx.index_all().embedded == idx.stats()["chunks"]
     assert idx.search("stock worth in money", 3, language="python")
     idx.close()
+
+
+def test_index_of_another_format_is_rebuilt_not_kept(sample_workspace: Path) -> None:
+    import sqlite3
+
+    idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+    idx.index_all()
+    idx.close()
+    db = sample_workspace / ".atoll" / "index.db"
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
+    conn.commit()
+    conn.close()
+    idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+    assert idx.store.recovered_from is None and not list(db.parent.glob("*.corrupt-*"))
+    assert idx.stats()["files"] == 0 and idx.index_all().symbols > 20
+    idx.close()

@@ -62,6 +62,10 @@ class CorruptIndexError(Exception):
     """The database file is not a usable index."""
 
 
+class OldSchemaError(CorruptIndexError):
+    """A healthy index written by another version of atoll: rebuilt, not kept."""
+
+
 @dataclass(frozen=True)
 class FileState:
     hash: str
@@ -139,11 +143,16 @@ class SymbolStore:
                 conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
                 conn.commit()
             elif found[0] != SCHEMA_VERSION:
-                raise CorruptIndexError(f"schema {found[0]}, expected {SCHEMA_VERSION}")
+                raise OldSchemaError(f"schema {found[0]}, expected {SCHEMA_VERSION}")
         finally:
             conn.close()
 
-    def _set_aside(self, exc: Exception) -> Path:
+    def _set_aside(self, exc: Exception) -> Path | None:
+        if isinstance(exc, OldSchemaError):
+            log.warning("index %s has another format (%s): rebuilding it", self.path, exc)
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            return None
         target = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}")
         log.warning(
             "index database %s is unusable (%s): set aside as %s, rebuilding",
