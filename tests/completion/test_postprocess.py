@@ -5,7 +5,13 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atoll.completion.postprocess import CursorContext, clean, is_repetitive, wants_multiline
+from atoll.completion.postprocess import (
+    CursorContext,
+    block_ended,
+    clean,
+    is_repetitive,
+    wants_multiline,
+)
 
 
 def at(source: str) -> tuple[CursorContext, str]:
@@ -89,3 +95,12 @@ def test_clean_is_total_and_well_formed(
     assert raw.replace("\r\n", "\n").lstrip("\n").startswith(out) or raw.replace(
         "\r\n", "\n"
     ).startswith(out)
+
+
+def test_block_ended_lets_decoding_stop_early() -> None:
+    ctx, _ = at("def f(x):\n    |\n")
+    assert not block_ended("y = 1", ctx)
+    assert not block_ended("y = 1\n    return y\n", ctx)
+    assert not block_ended("y = 1\n    return y\n\ndef", ctx)  # that line is not complete
+    assert block_ended("y = 1\n    return y\n\ndef g():\n", ctx)
+    assert block_ended("x\n" * 20, ctx)

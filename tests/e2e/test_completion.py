@@ -140,7 +140,9 @@ async def test_cancel_request_stops_the_decode(start_server: StartServer, tmp_pa
     settings = {"completion": {"time_budget_ms": 60000, "max_tokens": 400, "multiline": "always"}}
     lsp = await start_server(workspace, settings=settings, env=ENV)
     await wait_ready(lsp)
-    text = "numbers = [\n" + "".join(f"    {i},\n" for i in range(1, 6))
+    # Long rows: the model keeps writing them, a decode of hundreds of tokens.
+    rows = ["    " + " ".join(f"{i + 10 * r}," for i in range(10)) for r in range(5)]
+    text = "numbers = [\n" + "\n".join(rows) + "\n"
     uri = open_doc(lsp, workspace / "numbers.py", text)
     msg_id = str(uuid.uuid4())
     pending = asyncio.wrap_future(

@@ -27,7 +27,7 @@ from atoll.completion.context import (
     prefix_window,
     suffix_window,
 )
-from atoll.completion.postprocess import CursorContext, clean, wants_multiline
+from atoll.completion.postprocess import CursorContext, block_ended, clean, wants_multiline
 from atoll.completion.protocols import CodeIndex, ModelUnavailableError, Prompt, TextModel
 from atoll.completion.templates import FimTemplate
 from atoll.completion.worker import JobSkippedError
@@ -223,6 +223,8 @@ class CompletionEngine:
         prompt, _files = await self._prompt(request, prefix, suffix)
         if not multiline:
             prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))
+        else:
+            prompt = Prompt(prompt.segments, prompt.stop, lambda text: block_ended(text, ctx))
         max_tokens = (
             self.config.max_tokens if multiline else min(self.config.max_tokens, SINGLE_LINE_TOKENS)
         )

@@ -95,6 +95,19 @@ def _block(text: str, ctx: CursorContext) -> str:
     return "\n".join(kept)
 
 
+def block_ended(text: str, ctx: CursorContext) -> bool:
+    """Whether a multi-line suggestion is already over: a complete line has left the
+    cursor's block (or there are more lines than are ever shown). Lets decoding stop."""
+    if "\n" not in text:
+        return False
+    complete = text[: text.rfind("\n")]
+    lines = complete.split("\n")
+    if len(lines) >= MAX_LINES:
+        return True
+    kept = _block(complete, ctx).count("\n") + 1
+    return any(line.strip() for line in lines[kept:])
+
+
 def _cut_suffix_overlap(text: str, ctx: CursorContext) -> str:
     """Drop the part of ``text`` that the suffix already has."""
     rest = ctx.line_suffix.strip()

@@ -10,7 +10,7 @@ workspace index; any object with these two methods (or ``None``) will do.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -34,6 +34,8 @@ class Prompt:
 
     segments: tuple[Segment, ...]
     stop: tuple[str, ...] = ()
+    # Decided on the text so far: True ends the decode (e.g. the code block is over).
+    done: Callable[[str], bool] | None = field(default=None, compare=False)
 
     @property
     def text(self) -> str:

@@ -190,6 +190,9 @@ class LlamaCppModel:
             result.text = text
             if len(out) >= max_tokens:
                 break
+            if prompt.done is not None and prompt.done(text):
+                finish = "stop"
+                break
             if cancel is not None and cancel.is_set():
                 finish = "cancelled"
                 break

@@ -153,6 +153,9 @@ class OpenAICompatModel:
                     if cut is not None:
                         text, finish = text[:cut], "stop"
                         break
+                    if prompt.done is not None and prompt.done(text):
+                        finish = "stop"
+                        break
                     if cancel is not None and cancel.is_set():
                         finish = "cancelled"
                         break
