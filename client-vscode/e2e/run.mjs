@@ -153,6 +153,36 @@ try {
   await page.screenshot({ path: path.join(out, "inline.png") });
   await page.keyboard.press("Escape");
 
+  // A broken interpreter setting, typed into the Settings UI: the client restarts the
+  // server, fails, and says so once, naming the command it tried.
+  const setPython = async (value, open) => {
+    if (open) await palette("Preferences: Open User Settings");
+    const search = page.locator(".settings-editor .suggest-input-container textarea, .settings-editor .search-container input").first();
+    await search.waitFor({ timeout: 30000 });
+    if (open) await search.fill("atoll.python");
+    // Machine-scoped settings live under the Remote tab in code-server.
+    await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).first().click();
+    const field = page.locator(".setting-item-contents", { hasText: "The Python interpreter" }).locator("input").first();
+    await field.waitFor({ timeout: 30000 });
+    await field.fill(value);
+    await field.press("Tab");
+    await page.waitForTimeout(1500);
+  };
+  await setPython("/nonexistent/python", true);
+  const failure = page.locator(".notification-toast", { hasText: "did not start" });
+  const reported = await failure.first().waitFor({ timeout: 60000 }).then(() => true, () => false);
+  await page.waitForTimeout(5000);
+  const count = await failure.count();
+  const message = reported ? (await failure.first().locator(".notification-list-item-message").innerText()).replace(/\s+/g, " ") : "no error shown";
+  step("missing server: one actionable error", reported && count === 1 && message.includes("/nonexistent/python"), `${count} error(s): ${message.slice(0, 160)}`);
+  await page.screenshot({ path: path.join(out, "missing-server.png") });
+  // Back to the good interpreter: the client restarts the server.
+  await page.locator(".notification-toast .codicon-notifications-clear, .notification-toast .codicon-close").first().click().catch(() => undefined);
+  await setPython(python, false);
+  const back = await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")].some((el) => /atoll: (?!stopped)/.test(el.textContent ?? "")), null, { timeout: 120000 }).then(() => true, () => false);
+  step("server back after fixing the setting", back);
+  await page.keyboard.press("Control+W");
+
   // Delegate to AI crew.
   await palette("atoll: Delegate to AI crew");
   const input = page.locator(".quick-input-widget input");
@@ -164,6 +194,7 @@ try {
   const delegated = await evidence.first().waitFor({ timeout: 60000 }).then(() => true, () => false);
   step("delegate command", delegated, delegated ? (await evidence.first().innerText()).split("\n")[0] : "no sign of the crew");
   await page.screenshot({ path: path.join(out, "delegate.png") });
+
   failed = Object.values(results).some((r) => !r.ok);
 } catch (error) {
   failed = true;
