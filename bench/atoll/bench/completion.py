@@ -23,6 +23,7 @@ import itertools
 import json
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +117,18 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
 
     text = SAMPLE.read_text()
     target = root / "models.py"
+    # A second instance of the same backend in this process: each LSP request is
+    # followed by the same prompt sent to it directly, under the same machine load.
+    config = load_config(root, editor=_settings(ctx, max_tokens=8, multiline="never")).config
+    backend = create_backend(config)
+    engine = CompletionEngine(backend.model, backend.template, config.completion, root=root)
+    await engine.warmup()
     lsp = await _server(ctx, root, max_tokens=8, cache_size=0, multiline="never")
     uri = _open(lsp, target, text)
     rtt: list[float] = []
     model_ms: list[float] = []
     server_overhead: list[float] = []
+    direct: list[float] = []
     try:
         for line, col in _cursors(text, n):
             start = time.perf_counter()
@@ -132,6 +140,12 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
             rtt.append(elapsed)
             model_ms.append(inside)
             server_overhead.append(elapsed - inside)
+            offset = sum(len(x) + 1 for x in text.split("\n")[:line]) + col
+            prompt, _ = engine.build_prompt(text[:offset], text[offset:], target)
+            prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))  # single-line, as served
+            start = time.perf_counter()
+            await backend.model.complete(prompt, max_tokens=8)
+            direct.append((time.perf_counter() - start) * 1000)
         # Instant answers: type-ahead. Cut a line in half, take the suggestion, type its
         # first character: the rest must come back without the model.
         typeahead_ms: list[float] = []
@@ -160,24 +174,9 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
     finally:
         await lsp.close()
 
-    # The same prompts through the backend directly, in this process.
-    config = load_config(root, editor=_settings(ctx, max_tokens=8, multiline="never")).config
-    backend = create_backend(config)
-    engine = CompletionEngine(backend.model, backend.template, config.completion, root=root)
-    direct: list[float] = []
-    try:
-        await engine.warmup()
-        for line, col in _cursors(text, n):
-            offset = sum(len(x) + 1 for x in text.split("\n")[:line]) + col
-            prompt, _ = engine.build_prompt(text[:offset], text[offset:], target)
-            prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))  # single-line, as served
-            start = time.perf_counter()
-            await backend.model.complete(prompt, max_tokens=8)
-            direct.append((time.perf_counter() - start) * 1000)
-        # Cache hits, end to end: a server with the cache on, each request asked twice
-        # with another in between (so type-ahead does not answer it).
-    finally:
-        backend.model.close()
+    backend.model.close()
+    # Cache hits, end to end: a server with the cache on, each request asked twice
+    # with another in between (so type-ahead does not answer it).
     lsp = await _server(ctx, root, max_tokens=8, multiline="never")
     uri = _open(lsp, target, text)
     try:
@@ -327,8 +326,6 @@ async def quality(ctx: BenchContext, root: Path, limit: int) -> dict[str, Any]:
     index: Any = None
     index_error = ""
     try:
-        from dataclasses import replace
-
         from atoll.indexing import WorkspaceIndex
 
         idx_config = replace(config, indexing=replace(config.indexing, embeddings=False))
@@ -343,14 +340,21 @@ async def quality(ctx: BenchContext, root: Path, limit: int) -> dict[str, Any]:
             if label == "index_context" and provider is None:
                 results[label] = {"skipped": index_error or "no index"}
                 continue
+            # No context at all, or the index's snippets only (the recent-edits ring
+            # would carry other problems' code).
+            settings = (
+                replace(config.completion, context_tokens=0)
+                if provider is None
+                else replace(config.completion, recent_edits=0)
+            )
             engine = CompletionEngine(
                 backend.model,
                 backend.template,
-                config.completion,
+                settings,
                 root=workspace,
                 index=_constant(provider),
             )
-            exact = 0
+            exact = with_context = 0
             sims: list[float] = []
             ms: list[float] = []
             for task in tasks:
@@ -363,6 +367,7 @@ async def quality(ctx: BenchContext, root: Path, limit: int) -> dict[str, Any]:
                 start = time.perf_counter()
                 result = await engine.complete(request)
                 ms.append((time.perf_counter() - start) * 1000)
+                with_context += result.context_files > 0
                 got = result.text.strip()
                 exact += got == task["expected"]
                 sims.append(similarity(got, task["expected"]))
@@ -370,6 +375,7 @@ async def quality(ctx: BenchContext, root: Path, limit: int) -> dict[str, Any]:
                 "exact_match": round(exact / max(1, len(tasks)), 3),
                 "edit_similarity": round(sum(sims) / max(1, len(sims)), 3),
                 "latency_ms": percentiles(ms),
+                "prompts_with_context": with_context,
             }
     finally:
         backend.model.close()

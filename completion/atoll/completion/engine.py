@@ -70,6 +70,7 @@ class CompletionResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     prompt: str = ""
     line_prefix: str = ""  # the cursor line up to the cursor
+    context_files: int = 0  # files whose snippets went into the prompt
 
     def as_dict(self) -> dict[str, Any]:
         data = {k: v for k, v in self.__dict__.items() if k != "prompt"}
@@ -220,7 +221,8 @@ class CompletionEngine:
 
         # 3. The prompt, and the cache.
         t = time.perf_counter()
-        prompt, _files = await self._prompt(request, prefix, suffix)
+        prompt, files = await self._prompt(request, prefix, suffix)
+        extra: dict[str, Any] = {"context_files": len(files), "prompt": prompt.text}
         if not multiline:
             prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))
         else:
@@ -234,7 +236,7 @@ class CompletionEngine:
         if cached is not None:
             self.stats.cache_hits += 1
             self.typeahead.remember(request.uri, prefix, suffix, cached)
-            return result(cached, "cache", prompt=prompt.text)
+            return result(cached, "cache", **extra)
 
         # 4. The model.
         cancel = threading.Event()
@@ -255,11 +257,11 @@ class CompletionEngine:
         except JobSkippedError:
             self.stats.model_calls -= 1  # never reached the model
             self.stats.skipped += 1
-            return result("", "superseded", prompt=prompt.text)
+            return result("", "superseded", **extra)
         except ModelUnavailableError as exc:
             self.stats.unavailable += 1
             log.debug("completion unavailable: %s", exc)
-            return result("", "unavailable", prompt=prompt.text)
+            return result("", "unavailable", **extra)
         finally:
             if self._inflight.get(request.uri) is cancel:
                 del self._inflight[request.uri]
@@ -273,7 +275,7 @@ class CompletionEngine:
             "cached_tokens": g.cached_tokens,
             "decode_tokens": g.decode_tokens,
             "finish": g.finish,
-            "prompt": prompt.text,
+            **extra,
         }
         if g.finish == "cancelled":
             self.stats.cancelled += 1
