@@ -12,6 +12,7 @@ Public surface:
 Nothing here imports llama.cpp or openai at import time.
 """
 
+from atoll.completion.engine import CompletionEngine, CompletionRequest, CompletionResult
 from atoll.completion.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.completion.protocols import (
     CodeIndex,
@@ -25,6 +26,9 @@ from atoll.completion.templates import FimTemplate, detect_template, template_by
 
 __all__ = [
     "CodeIndex",
+    "CompletionEngine",
+    "CompletionRequest",
+    "CompletionResult",
     "FimTemplate",
     "Generation",
     "GgufError",
