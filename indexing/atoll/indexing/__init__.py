@@ -9,9 +9,11 @@ agents depend on instead of the concrete index.
 from atoll.indexing.index import WorkspaceIndex
 from atoll.indexing.model import Chunk, IndexStats, SearchHit, Symbol
 from atoll.indexing.protocols import Retriever, SymbolLookup
+from atoll.indexing.store import IndexClosedError
 
 __all__ = [
     "Chunk",
+    "IndexClosedError",
     "IndexStats",
     "Retriever",
     "SearchHit",

@@ -92,6 +92,10 @@ def decode_refs(blob: str) -> Counter[str]:
     return counts
 
 
+class IndexClosedError(RuntimeError):
+    """The index was closed (e.g. the server is shutting down) while work was under way."""
+
+
 class SymbolStore:
     """Thread-safe access to ``index.db``; writes are serialised by a lock."""
 
@@ -104,6 +108,11 @@ class SymbolStore:
         self.generation = 0  # bumped on every write; caches key on it
         self.bulk = False  # a full run is writing: caches may lag a little
         self.recovered_from: Path | None = None
+        # Closing waits for calls in flight: closing a connection another thread is
+        # using crashes the process inside SQLite.
+        self.closed = False
+        self._busy = 0
+        self._idle = threading.Condition()
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._check()
@@ -165,7 +174,26 @@ class SymbolStore:
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         return target
 
-    def close(self) -> None:
+    @contextmanager
+    def _in_use(self) -> Iterator[None]:
+        with self._idle:
+            if self.closed:
+                raise IndexClosedError(f"the index {self.path} is closed")
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Refuse new work, wait for calls in flight (at most ``timeout``), then close."""
+        with self._idle:
+            self.closed = True
+            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
+                log.warning("index %s: %d calls still running at close", self.path, self._busy)
+                return  # leave the connections to the process exit rather than crash
         with self._all_lock:
             for conn in self._connections:
                 with suppress(sqlite3.Error):
@@ -175,7 +203,7 @@ class SymbolStore:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._in_use(), self._write_lock:
             conn = self.conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
@@ -189,8 +217,8 @@ class SymbolStore:
 
     # -- meta ----------------------------------------------------------------------
     def get_meta(self, key: str, default: str = "") -> str:
-        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return str(row[0]) if row else default
+        rows = self.query("SELECT value FROM meta WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else default
 
     def set_meta(self, key: str, value: str) -> None:
         with self.write() as conn:
@@ -198,7 +226,7 @@ class SymbolStore:
 
     # -- files ---------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]:
-        rows = self.conn.execute("SELECT path, hash, mtime_ns, size FROM files").fetchall()
+        rows = self.query("SELECT path, hash, mtime_ns, size FROM files")
         return {r[0]: FileState(r[1], r[2], r[3]) for r in rows}
 
     def replace_file(
@@ -292,10 +320,8 @@ class SymbolStore:
         return old.chunks - new, new - old.embedded
 
     def file_state(self, relative: str) -> FileState | None:
-        row = self.conn.execute(
-            "SELECT hash, mtime_ns, size FROM files WHERE path = ?", (relative,)
-        ).fetchone()
-        return FileState(row[0], row[1], row[2]) if row else None
+        rows = self.query("SELECT hash, mtime_ns, size FROM files WHERE path = ?", (relative,))
+        return FileState(rows[0][0], rows[0][1], rows[0][2]) if rows else None
 
     def touch_file(self, relative: str, state: FileState) -> None:
         """Same content, new mtime: remember it so the next run skips the file."""
@@ -348,7 +374,7 @@ class SymbolStore:
     def rebuild_ref_counts(self) -> None:
         """Recount references from every file's stored counts (after a bulk run)."""
         total: Counter[str] = Counter()
-        for (blob,) in self.conn.execute("SELECT refs FROM files"):
+        for (blob,) in self.query("SELECT refs FROM files"):
             total.update(decode_refs(blob))
         with self.write() as conn:
             conn.execute("DELETE FROM ref_counts")
@@ -356,21 +382,19 @@ class SymbolStore:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('refs_dirty', '0')")
 
     def counts(self) -> dict[str, int]:
-        one = self.conn.execute
         return {
-            "files": int(one("SELECT count(*) FROM files").fetchone()[0]),
-            "symbols": int(one("SELECT count(*) FROM symbols").fetchone()[0]),
-            "chunks": int(one("SELECT count(*) FROM chunks").fetchone()[0]),
+            table: int(self.query(f"SELECT count(*) FROM {table}")[0][0])
+            for table in ("files", "symbols", "chunks")
         }
 
     def pending_chunks(self, limit: int) -> list[tuple[int, str, str, str, str]]:
         """Chunks not yet embedded: (id, path, language, symbol, text)."""
-        return self.conn.execute(
+        return self.query(
             "SELECT c.id, f.path, f.language, c.symbol, t.text FROM chunks c "
             "JOIN files f ON f.id = c.file_id JOIN chunks_fts t ON t.rowid = c.id "
             "WHERE c.embedded = 0 LIMIT ?",
             (limit,),
-        ).fetchall()
+        )
 
     def mark_embedded(self, ids: Iterable[int]) -> None:
         with self.write() as conn:
@@ -382,4 +406,6 @@ class SymbolStore:
 
     # -- reads ---------------------------------------------------------------------
     def query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
-        return self.conn.execute(sql, tuple(params)).fetchall()
+        """Run a read; raises :class:`IndexClosedError` once the store is closing."""
+        with self._in_use():
+            return self.conn.execute(sql, tuple(params)).fetchall()

@@ -31,6 +31,11 @@ def register(app: typer.Typer) -> None:
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Run the language server an editor talks to."""
+        import faulthandler
+
+        # A crash in native code (llama.cpp, tree-sitter, Qdrant) leaves every
+        # thread's Python stack in the editor's log instead of a silent exit.
+        faulthandler.enable()
         from atoll.server import create_server
         from atoll.server.logs import configure_stderr_logging
 

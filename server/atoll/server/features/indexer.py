@@ -72,7 +72,7 @@ def _progress_supported(server: AtollServer) -> bool:
 
 
 async def _run_index(server: AtollServer, state: IndexerState) -> None:
-    from atoll.indexing import WorkspaceIndex
+    from atoll.indexing import IndexClosedError, WorkspaceIndex
 
     if server.root is None or not server.config.indexing.enabled:
         return
@@ -135,6 +135,12 @@ async def _run_index(server: AtollServer, state: IndexerState) -> None:
             state.state, state.seconds = "ready", stats.seconds
         message = f"{stats.files} files, {stats.symbols} symbols in {stats.seconds:.1f} s"
         log.info("index ready: %s", message)
+    except IndexClosedError:
+        # Shutdown closed the index under the run: it stopped at a file boundary.
+        with state.lock:
+            state.state = "closed"
+        message = "indexing stopped: the server is shutting down"
+        log.info(message)
     except Exception as exc:
         with state.lock:
             state.state, state.error = "error", f"{type(exc).__name__}: {exc}"
