@@ -10,7 +10,6 @@ declined edit changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import threading
 import time
@@ -24,16 +23,12 @@ from lsprotocol import types
 from atoll.server.app import AtollServer
 from atoll.server.documents import open_buffers
 from atoll.server.features._crew_edit import plan_edit, utf16_units
+from atoll.server.protocol import request_cancel_event
 
 log = logging.getLogger(__name__)
 
 DELEGATE_COMMAND = "atoll.delegate"
 CANCEL_COMMAND = "atoll.delegate.cancel"
-# The id of the executeCommand request being handled (set around pygls' dispatch), so a
-# `$/cancelRequest` for it reaches the run's cancel flag.
-_REQUEST_CANCEL: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar(
-    "atoll_request_cancel", default=None
-)
 
 
 @dataclass
@@ -51,7 +46,6 @@ class CrewService:
     def __init__(self) -> None:
         self.active: ActiveRun | None = None
         self.last: dict[str, Any] | None = None
-        self.request_cancels: dict[Any, threading.Event] = {}
         # Kept between runs while the settings stay the same: an in-process model is
         # loaded once, not per task.
         self._pool: Any = None
@@ -90,37 +84,6 @@ def _task_from(args: tuple[Any, ...]) -> tuple[str, str | None]:
     if not task.strip():
         raise ValueError("atoll.delegate needs a non-empty task")
     return task.strip(), uri if isinstance(uri, str) else None
-
-
-def _track_cancel_requests(server: AtollServer, service: CrewService) -> None:
-    """Let ``$/cancelRequest`` reach a running delegate (pygls only cancels unstarted ones)."""
-    protocol = server.protocol
-    handle_request = protocol._handle_request
-    handle_cancel = protocol._handle_cancel_notification
-
-    def on_request(msg_id: Any, method_name: str, params: Any) -> Any:
-        if (
-            method_name != types.WORKSPACE_EXECUTE_COMMAND
-            or getattr(params, "command", None) != DELEGATE_COMMAND
-        ):
-            return handle_request(msg_id, method_name, params)
-        event = threading.Event()
-        service.request_cancels[msg_id] = event
-        token = _REQUEST_CANCEL.set(event)  # the handler's task copies this context
-        try:
-            return handle_request(msg_id, method_name, params)
-        finally:
-            _REQUEST_CANCEL.reset(token)
-
-    def on_cancel(msg_id: Any) -> Any:
-        event = service.request_cancels.get(msg_id)
-        if event is not None:
-            log.info("delegate request %s cancelled by the client", msg_id)
-            event.set()
-        return handle_cancel(msg_id)
-
-    protocol._handle_request = on_request  # type: ignore[method-assign]
-    protocol._handle_cancel_notification = on_cancel  # type: ignore[method-assign]
 
 
 def _current_text(server: AtollServer) -> Any:
@@ -220,7 +183,7 @@ async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dic
     except Exception as exc:  # a missing model file, a bad setting
         return _fail(ls, f"the AI crew cannot start: {exc}")
 
-    cancel = _REQUEST_CANCEL.get() or threading.Event()
+    cancel = request_cancel_event() or threading.Event()
     progress = _Progress(ls, cancel)
     await progress.begin("AI crew", task.splitlines()[0][:80])
     loop = asyncio.get_running_loop()
@@ -342,16 +305,10 @@ def _fail(ls: AtollServer, message: str) -> dict[str, Any]:
 def register(server: AtollServer) -> None:
     service = CrewService()
     server.status_providers["crew"] = service.status
-    _track_cancel_requests(server, service)
 
     @server.command(DELEGATE_COMMAND)
     async def delegate(ls: AtollServer, *args: Any) -> dict[str, Any]:
-        try:
-            return await run_delegate(ls, service, *args)
-        finally:
-            for msg_id, event in list(service.request_cancels.items()):
-                if event is _REQUEST_CANCEL.get():
-                    del service.request_cancels[msg_id]
+        return await run_delegate(ls, service, *args)
 
     @server.command(CANCEL_COMMAND)
     def cancel(ls: AtollServer, *args: Any) -> dict[str, Any]:
