@@ -169,6 +169,16 @@ async def test_cancel_request_stops_the_decode(start_server: StartServer, tmp_pa
     # The backend is ready for the next request.
     uri2 = open_doc(lsp, workspace / "calc.py", SOURCE)
     assert await suggest(lsp, "visual_studio_code", uri2, CURSOR)
+    # A settings change that does not touch the model applies without reloading it.
+    lsp.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"atoll": {"completion": {**settings["completion"], "max_tokens": 16}}}
+        )
+    )
+    await asyncio.sleep(0.5)
+    after = (await status(lsp))["completion"]
+    assert after["ready"] and after["stats"]["requests"] == 0  # a fresh engine, same model
+    assert await suggest(lsp, "visual_studio_code", uri2, CURSOR)
 
 
 @contextlib.contextmanager

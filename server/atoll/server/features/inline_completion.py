@@ -76,7 +76,7 @@ class CompletionFeature:
         from atoll.completion.factory import BackendError, create_backend
 
         config = self.server.config
-        self._loaded_for = (config.completion, config.models)
+        self._loaded_for = _backend_settings(config)
         self.ready.clear()
         if not config.completion.enabled:
             self.ready.set()
@@ -124,12 +124,24 @@ class CompletionFeature:
         loop.call_soon_threadsafe(self.server.window_show_message, params)
 
     async def restart_if_changed(self) -> None:
+        """Reload the model only when its settings changed; else just renew the engine."""
         config = self.server.config
-        if (config.completion, config.models) == self._loaded_for:
+        if _backend_settings(config) != self._loaded_for:
+            log.info("model settings changed; restarting the completion backend")
+            self.stop()
+            await self.start()
             return
-        log.info("completion settings changed; restarting the backend")
-        self.stop()
-        await self.start()
+        engine = self.engine
+        if engine is not None and engine.config != config.completion:
+            from atoll.completion.engine import CompletionEngine
+
+            self.engine = CompletionEngine(
+                engine.model,
+                engine.template,
+                config.completion,
+                root=self.server.root,
+                index=self._index,
+            )
 
     def stop(self) -> None:
         model, self.server.llm = self.server.llm, None
@@ -187,6 +199,13 @@ class CompletionFeature:
             "completion %s: %s, %.1f ms", result.source, result.finish, result.timings_ms["total"]
         )
         return result, position
+
+
+def _backend_settings(config: Any) -> tuple[Any, ...]:
+    """What loading the backend depends on (other completion settings apply live)."""
+    c = config.completion
+    return (c.enabled, c.backend, c.endpoint, c.fim_template, c.backoff_max_s, c.time_budget_ms,
+            config.models)  # fmt: skip
 
 
 def locate(
