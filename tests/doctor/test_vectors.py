@@ -42,40 +42,66 @@ def doctor(workspace: Path, store: Path, monkeypatch: pytest.MonkeyPatch) -> lis
     return results
 
 
-def test_collections_built_with_the_configured_model_pass(
+def own_collection(workspace: Path) -> str:
+    """The collection this workspace's index uses on a shared server."""
+    from atoll.indexing.vectors import collection_name, repository_name
+
+    want = vectors.configured_embedding(load_config(workspace).config)
+    assert want is not None and want.dimension
+    return collection_name(repository_name(workspace), want.name, want.dimension)
+
+
+def test_the_workspace_collection_built_with_the_configured_model_passes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "qdrant"
-    # A collection per repository and commit, as a team's shared server holds them.
+    mine = own_collection(tmp_path)
+    # A shared server holds one collection per repository and model; only ours is judged.
     make_store(
         store,
-        {"atoll-inventory-3f2a1c": (384, "all-MiniLM-L6-v2"), "atoll-inventory-9b8e7d": (384, "")},
+        {mine: (384, "all-MiniLM-L6-v2"), "atoll_other-repo_nomic-embed-code_768": (768, "x")},
     )
     results = doctor(tmp_path, store, monkeypatch)
-    assert [r.status for r in results] == [Status.OK] * 3, results
+    assert [r.status for r in results] == [Status.OK] * 2, results
     assert "2 collection(s)" in results[0].detail
+    assert results[1].name == f"qdrant collection {mine}"
 
 
-def test_a_collection_from_another_embedding_model_is_named(
+def test_a_workspace_collection_from_another_embedding_model_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = tmp_path / "qdrant"
-    make_store(
-        store,
-        {
-            "atoll-a": (768, "nomic-embed-code"),
-            "atoll-b": (768, ""),
-            "someone-elses": (1024, ""),  # not atoll's: left alone
-        },
-    )
+    mine = own_collection(tmp_path)
+    make_store(store, {mine: (768, "nomic-embed-code"), "someone-elses": (1024, "")})
     by_name = {r.name: r for r in doctor(tmp_path, store, monkeypatch)}
-    a, b = by_name["qdrant collection atoll-a"], by_name["qdrant collection atoll-b"]
-    assert a.status is Status.FAIL and b.status is Status.FAIL
-    assert "built with embedding model 'nomic-embed-code'" in a.detail
-    assert "'all-MiniLM-L6-v2' (384-d)" in a.detail
-    assert "vectors are 768-d but all-MiniLM-L6-v2 makes 384-d vectors" in b.detail
-    assert "re-index" in a.fix and "models.embedding" in a.fix
+    own = by_name[f"qdrant collection {mine}"]
+    assert own.status is Status.FAIL
+    assert "built with embedding model 'nomic-embed-code'" in own.detail
+    assert "'all-MiniLM-L6-v2' (384-d)" in own.detail
+    assert "re-index" in own.fix and "models.embedding" in own.fix
     assert "qdrant collection someone-elses" not in by_name
+
+
+def test_wrong_vector_size_without_metadata_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qdrant"
+    mine = own_collection(tmp_path)
+    make_store(store, {mine: (768, "")})
+    by_name = {r.name: r for r in doctor(tmp_path, store, monkeypatch)}
+    own = by_name[f"qdrant collection {mine}"]
+    assert own.status is Status.FAIL
+    assert "vectors are 768-d but all-MiniLM-L6-v2 makes 384-d vectors" in own.detail
+
+
+def test_a_collection_not_created_yet_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "qdrant"
+    make_store(store, {})
+    results = doctor(tmp_path, store, monkeypatch)
+    assert [r.status for r in results] == [Status.OK] * 2
+    assert "not created yet" in results[1].detail
 
 
 def test_an_unreachable_server_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,9 +126,10 @@ def test_the_index_own_server_collection_passes(
     from atoll.indexing.vectors import ClientVectorStore
 
     store = tmp_path / "qdrant"
-    ClientVectorStore(384, path=store).close()
+    mine = own_collection(tmp_path)
+    ClientVectorStore(384, path=store, collection=mine, model="all-MiniLM-L6-v2").close()
     by_name = {r.name: r for r in doctor(tmp_path, store, monkeypatch)}
-    assert by_name["qdrant collection atoll_chunks"].status is Status.OK
+    assert by_name[f"qdrant collection {mine}"].status is Status.OK
 
 
 def test_a_path_is_not_a_server_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,8 +15,10 @@ from atoll.indexing.vectors import (
     ClientVectorStore,
     EdgeVectorStore,
     VectorStore,
+    collection_name,
     dir_prefixes,
     read_manifest,
+    repository_name,
     write_manifest,
 )
 
@@ -117,7 +119,11 @@ class HybridSearch:
         kind = "server" if url else "edge"
         folder = self.folder / "vectors"
         manifest = read_manifest(folder)
-        current = {"model": model, "dim": dim, "store": kind, "url": url}
+        collection = ""
+        if url:
+            repo = repository_name(self.root, self.config.indexing.repository)
+            collection = collection_name(repo, model, dim)
+        current = {"model": model, "dim": dim, "store": kind, "url": url, "collection": collection}
         rebuild = bool(manifest) and any(manifest.get(k) != v for k, v in current.items())
         if rebuild:
             log.warning(
@@ -135,8 +141,14 @@ class HybridSearch:
             self.store.reset_embedded()
         store: VectorStore
         if url:
+            # Never recreated: the collection is the team's, and its name already
+            # changes with the repository, the model and the dimension.
             store = ClientVectorStore(
-                dim, url=url, api_key=self.config.indexing.qdrant_api_key, recreate=rebuild
+                dim,
+                url=url,
+                api_key=self.config.indexing.qdrant_api_key,
+                collection=collection,
+                model=model,
             )
         else:
             store = EdgeVectorStore(folder / "shard", dim)
@@ -158,6 +170,13 @@ class HybridSearch:
             batch = self.store.pending_chunks(max(64, embedder.batch * 4))
             if not batch:
                 break
+            # Chunks a teammate already embedded on a shared server are reused.
+            have = vectors.existing([row[0] for row in batch])
+            if have:
+                self.store.mark_embedded(have)
+                batch = [row for row in batch if row[0] not in have]
+                if not batch:
+                    continue
             texts = [f"{symbol}\n{text}" if symbol else text for _, _, _, symbol, text in batch]
             embedded = embedder.embed(texts)
             vectors.upsert(

@@ -1,14 +1,23 @@
 """The vector store behind one small interface: Qdrant Edge in-process, or a Qdrant server.
 
-Points carry a chunk id (the SQLite row) and payload ``language``, ``dirs`` (every folder
-prefix of the path, plus the path) and ``kind``; filters are keyword matches on those,
-which both backends index the same way.
+Points carry a chunk id and payload ``language``, ``dirs`` (every folder prefix of the
+path, plus the path) and ``kind``; filters are keyword matches on those, which both
+backends index the same way.
+
+A Qdrant server is shared by a team. Chunk ids are content-addressed (path, text,
+occurrence), so every clone of a repository computes the same id for the same chunk:
+one collection per repository and embedding model holds them all, a chunk a teammate
+already embedded is reused instead of embedded again, and nobody deletes points
+(another clone may still have that chunk); each laptop keeps only the hits whose ids
+its own working tree has.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +25,30 @@ from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 COLLECTION = "atoll_chunks"
+
+
+def repository_name(root: Path, configured: str = "") -> str:
+    """The repository's shared name: configured, else git's ``origin`` URL, else the folder."""
+    if configured:
+        return configured
+    try:
+        config = (root / ".git" / "config").read_text(errors="replace")
+        match = re.search(r'\[remote "origin"\][^\[]*?url\s*=\s*(\S+)', config)
+        if match:
+            url = re.sub(r"\.git$", "", match.group(1).rstrip("/"))
+            return re.split(r"[/:]", url)[-1] + "-" + hashlib.sha1(url.encode()).hexdigest()[:8]
+    except OSError:
+        pass
+    return root.name
+
+
+def collection_name(repository: str, model: str, dim: int) -> str:
+    """``atoll_<repo>_<model>_<dim>``: clones of one repository with one model share it."""
+
+    def slug(text: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:48] or "x"
+
+    return f"atoll_{slug(repository)}_{slug(Path(model).name)}_{dim}"
 
 
 def dir_prefixes(relative: str) -> list[str]:
@@ -32,6 +65,10 @@ class VectorStore(Protocol):
     ) -> None: ...
 
     def delete(self, ids: Sequence[int]) -> None: ...
+
+    def existing(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` already have a vector (computed by this or another clone)."""
+        ...
 
     def query(
         self,
@@ -106,6 +143,9 @@ class EdgeVectorStore:
         )
         return [(int(p.id), float(p.score)) for p in self.shard.query(request)]
 
+    def existing(self, ids: Sequence[int]) -> set[int]:
+        return set()  # in-process: SQLite's "embedded" flag already knows
+
     def count(self) -> int:
         return int(self.shard.count(self.q.CountRequest()))
 
@@ -128,11 +168,15 @@ class ClientVectorStore:
         path: Path | None = None,
         collection: str = COLLECTION,
         recreate: bool = False,
+        model: str = "",
+        shared: bool | None = None,
     ) -> None:
         from qdrant_client import QdrantClient, models
 
         self.models = models
         self.collection = collection
+        # A server is shared by default; local mode (tests) may pretend to be one.
+        self.shared = bool(url) if shared is None else shared
         self.client = (
             QdrantClient(url=url, api_key=api_key or None) if url else QdrantClient(path=str(path))
         )
@@ -142,6 +186,7 @@ class ClientVectorStore:
             self.client.create_collection(
                 collection,
                 vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+                metadata={"embedding_model": model, "dim": dim} if model else None,
             )
             if url:  # local mode has no payload indexes (and warns about them)
                 for field in ("language", "dirs", "kind"):
@@ -162,8 +207,17 @@ class ClientVectorStore:
         self.client.upsert(self.collection, points)
 
     def delete(self, ids: Sequence[int]) -> None:
-        if ids:
+        # On a shared server another clone may still have these chunks: keep them.
+        if ids and not self.shared:
             self.client.delete(self.collection, self.models.PointIdsList(points=list(ids)))
+
+    def existing(self, ids: Sequence[int]) -> set[int]:
+        if not ids or not self.shared:
+            return set()
+        found = self.client.retrieve(
+            self.collection, list(ids), with_payload=False, with_vectors=False
+        )
+        return {int(p.id) for p in found}
 
     def query(
         self,

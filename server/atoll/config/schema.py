@@ -79,6 +79,9 @@ class IndexingConfig:
     # Empty: embedded Qdrant Edge under index_dir. Set to use a Qdrant server.
     qdrant_url: str = ""
     qdrant_api_key: str = field(default="", metadata=SECRET)
+    # The repository's name in a shared Qdrant server's collection names; empty:
+    # from the git remote "origin" (else the folder name), so clones agree.
+    repository: str = ""
     exclude: tuple[str, ...] = ()
     # Processes that parse files in a full run (0: one per CPU).
     workers: int = 0

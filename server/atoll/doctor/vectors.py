@@ -3,8 +3,9 @@ built with the configured embedding model.
 
 On a server, a collection that records its model in Qdrant's collection metadata
 (``embedding_model``) is compared by name, every one by vector size. Collections are
-atoll's when their name starts with ``atoll`` (the index uses ``atoll_chunks``) or
-their metadata names an embedding model. The embedded store is compared through the
+atoll's when their name starts with ``atoll`` (the index uses one per repository and
+embedding model, ``atoll_<repo>_<model>_<dim>``) or their metadata names an embedding
+model; when the workspace's own collection can be named, only it is judged. The embedded store is compared through the
 index's own ``vectors/manifest.json``.
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 from atoll.config import AtollConfig, ModelNotFoundError, env_var_for, resolve_embedding
 from atoll.doctor.checks import CheckResult, DoctorContext, Status, check
 from atoll.doctor.modelfiles import describe_embedding
+from atoll.indexing.vectors import collection_name, repository_name
 
 COLLECTION_PREFIX = "atoll"
 REBUILD_FIX = (
@@ -141,11 +143,27 @@ def _is_ours(name: str, info: Any) -> bool:
 
 
 def check_qdrant_client(
-    client: Any, where: str, want: EmbeddingIdentity | None
+    client: Any, where: str, want: EmbeddingIdentity | None, mine: str = ""
 ) -> list[CheckResult]:
-    """List the collections through ``client`` and compare each of atoll's with ``want``."""
+    """List the collections through ``client`` and compare atoll's with ``want``.
+
+    ``mine`` names this workspace's collection on a shared server (one per repository
+    and embedding model): only it is judged; other repositories' are just counted.
+    """
     names = [c.name for c in client.get_collections().collections]
     results = [CheckResult("qdrant", Status.OK, f"{where}: {len(names)} collection(s)")]
+    if mine:
+        if mine in names:
+            results.append(_collection_result(mine, client.get_collection(mine), want))
+        else:
+            results.append(
+                CheckResult(
+                    f"qdrant collection {mine}",
+                    Status.OK,
+                    "not created yet: the first index run on any clone creates it",
+                )
+            )
+        return results
     for name in sorted(names):
         info = client.get_collection(name)
         if _is_ours(name, info):
@@ -194,7 +212,11 @@ def qdrant(ctx: DoctorContext) -> list[CheckResult]:
             )
         ]
     try:
-        results = check_qdrant_client(client, f"Qdrant at {url}", want)
+        mine = ""
+        if want is not None and want.dimension:
+            repo = repository_name(ctx.workspace, config.indexing.repository)
+            mine = collection_name(repo, want.name, want.dimension)
+        results = check_qdrant_client(client, f"Qdrant at {url}", want, mine)
     except Exception as exc:  # qdrant-client raises transport errors of several kinds
         return [_server_failure(url, exc)]
     finally:
