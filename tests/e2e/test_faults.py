@@ -269,3 +269,51 @@ def test_vector_store_deleted_while_running(sample_workspace: Path) -> None:
         assert reopened.hybrid().search("total value of the inventory", k=3, mode="vector")
     finally:
         reopened.close()
+
+
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_shutdown_during_a_decode_exits_cleanly(sample_workspace: Path, attempt: int) -> None:
+    """`shutdown` while the model decodes: answered promptly, then exit code 0.
+
+    Freeing the llama.cpp model under a running decode used to crash (-11) after a hang.
+    """
+    import os
+
+    from tests.e2e.rawclient import RawLspClient
+
+    env = {
+        **os.environ,
+        **NO_EMBED,
+        "ATOLL_COMPLETION_MAX_TOKENS": "200",
+        "ATOLL_COMPLETION_TIME_BUDGET_MS": "20000",
+        "ATOLL_COMPLETION_DEBOUNCE_MS": "0",
+    }
+    client = RawLspClient(env)
+    try:
+        client.initialize(sample_workspace, {"textDocument": {"inlineCompletion": {}}})
+        path = sample_workspace / "inventory" / "report.py"
+        uri = path.as_uri()
+        client.notify(
+            "textDocument/didOpen",
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": 1,
+                    "text": path.read_text(),
+                }
+            },
+        )
+        client.write({"jsonrpc": "2.0", "id": 999, "method": "textDocument/inlineCompletion",
+                      "params": {"textDocument": {"uri": uri},
+                                 "position": {"line": 5, "character": 0},
+                                 "context": {"triggerKind": 1}}})  # fmt: skip
+        time.sleep(0.3 * attempt)
+        reply = client.request("shutdown", None, timeout=30)
+        assert "error" not in reply
+        client.notify("exit", None)
+        assert client.proc.wait(timeout=30) == 0
+    finally:
+        if client.proc.poll() is None:
+            client.proc.kill()
+            client.proc.wait()

@@ -47,6 +47,7 @@ class ModelWorker:
         self._seq = itertools.count()
         self._stopped = threading.Event()
         self.busy = threading.Event()
+        self._current: _Job | None = None
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -84,19 +85,43 @@ class ModelWorker:
         self._queue.put(_Job(PRIORITY_COMPLETION, next(self._seq), fn, None, future, None))
         return future.result(timeout)
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop: cancel the running job (at its next token), fail the queued ones, and wait.
+
+        Returns whether the thread ended within ``timeout``; only then may the caller
+        free the model (freeing it under a running decode crashes the process).
+        """
         self._stopped.set()
+        current = self._current
+        if current is not None and current.cancel is not None:
+            current.cancel.set()
         self._queue.put(_Job(-1, next(self._seq), lambda: None, None, None, None))
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _drain(self) -> None:
+        """Answer every job still queued: the worker is gone."""
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._deliver(job, None, RuntimeError("model worker is stopped"))
 
     def _run(self) -> None:
         while True:
             job = self._queue.get()
-            if self._stopped.is_set() and job.future is None:
+            if self._stopped.is_set():
+                if job.future is not None:
+                    self._deliver(job, None, RuntimeError("model worker is stopped"))
+                self._drain()
                 return
             if job.cancel is not None and job.cancel.is_set():
                 self._deliver(job, None, JobSkippedError("cancelled before it started"))
                 continue
             self.busy.set()
+            self._current = job
             try:
                 result = job.fn()
             except BaseException as exc:
@@ -104,6 +129,7 @@ class ModelWorker:
             else:
                 self._deliver(job, result, None)
             finally:
+                self._current = None
                 self.busy.clear()
 
     @staticmethod

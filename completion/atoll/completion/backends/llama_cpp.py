@@ -271,8 +271,11 @@ class LlamaCppModel:
         )
 
     def close(self) -> None:
+        """Stop the worker first; free the model only once no decode can be using it."""
+        if not self.worker.stop():
+            log.warning("a model call outlived shutdown; leaving the model to the process exit")
+            return
         llm, self._llm = self._llm, None
-        self.worker.stop()
         if llm is not None:
             try:
                 llm.close()

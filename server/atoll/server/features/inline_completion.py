@@ -128,7 +128,7 @@ class CompletionFeature:
         config = self.server.config
         if _backend_settings(config) != self._loaded_for:
             log.info("model settings changed; restarting the completion backend")
-            self.stop()
+            await self.stop()
             await self.start()
             return
         engine = self.engine
@@ -143,12 +143,14 @@ class CompletionFeature:
                 index=self._index,
             )
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         model, self.server.llm = self.server.llm, None
         self.backend = None
         self.engine = None
         if model is not None:
-            model.close()
+            # Waits for the running decode to stop at its next token: off the event loop,
+            # which must keep delivering that decode's result meanwhile.
+            await asyncio.to_thread(model.close)
 
     async def complete_at(
         self,
