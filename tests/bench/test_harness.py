@@ -62,6 +62,13 @@ def test_run_report_and_compare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "good.ok" not in rows  # booleans are not metrics
 
 
+def test_output_folder_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    ctx = BenchContext(out=Path("results/run"))
+    assert ctx.out == tmp_path / "results" / "run"
+    assert ctx.scratch("x").is_absolute()
+
+
 def test_unknown_suite_is_named(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match="nope"):
         harness.run_suites(["nope"], BenchContext(out=tmp_path))

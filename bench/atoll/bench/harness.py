@@ -27,6 +27,10 @@ class BenchContext:
     quick: bool = False  # small sizes for a smoke run
     options: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Suites hand paths to subprocesses and file URIs: never a relative folder.
+        object.__setattr__(self, "out", self.out.resolve())
+
     def scratch(self, name: str) -> Path:
         path = self.out / "scratch" / name
         path.mkdir(parents=True, exist_ok=True)
