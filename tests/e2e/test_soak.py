@@ -23,6 +23,13 @@ async def test_short_soak_keeps_buffer_and_server_intact(sample_workspace: Path)
     assert report.text_matches, "the server's buffer drifted from the client's"
     assert summary["unexpected_errors"] == {}, summary["error_samples"]
     assert report.edits == 400
-    # Every advertised request kind was exercised (400 edits, one request per 8).
+    # Every kind of request an editor sends was advertised and exercised.
+    assert set(report.offered) == {
+        "textDocument/inlineCompletion",
+        "textDocument/hover",
+        "textDocument/documentSymbol",
+        "workspace/symbol",
+        "textDocument/codeAction",
+    }
     assert set(report.requests) == set(report.offered)
     assert sum(report.requests.values()) == (50 if report.offered else 0)

@@ -130,7 +130,8 @@ async def soak(
         cursor = len(text)
         words = re.findall(r"[A-Za-z_]+", text) or ["x"]
         # As an editor does, ask only for what the server advertises.
-        methods = [m for m, cap in ADVERTISED.items() if caps.get(cap)]
+        # An empty options object ({}) advertises a capability too.
+        methods = [m for m, cap in ADVERTISED.items() if caps.get(cap) not in (None, False)]
         report.offered = methods
         in_flight: list[tuple[str, int, float, asyncio.Future[Any]]] = []
         report.rss_mib.append(server.rss_mib())
