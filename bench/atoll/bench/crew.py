@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atoll.bench.harness import BenchContext, Suite
+from atoll.bench.harness import BenchContext, Suite, chart
 
 TASKS = Path(__file__).resolve().parent / "tasks"
 SINGLE_SHOT_SYSTEM = (
@@ -249,7 +249,31 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     for problem in problems:
         singles[problem.id] = single_shot(model, problem, base / "single", max_tokens)
         crews[problem.id] = crew(model, problem, base / "crew", settings)
+    ids = list(singles)
+    charts = [
+        chart(
+            "pass@1: crew vs single-shot",
+            "bar",
+            {
+                "single-shot": [_summary(singles)["pass_at_1"]],
+                "crew": [_summary(crews)["pass_at_1"]],
+            },
+            x=[getattr(model, "name", "model")],
+            ylabel="pass@1",
+        ),
+        chart(
+            "seconds per problem",
+            "bar",
+            {
+                "single-shot": [round(singles[i].seconds, 1) for i in ids],
+                "crew": [round(crews[i].seconds, 1) for i in ids],
+            },
+            x=ids,
+            ylabel="s",
+        ),
+    ]
     return {
+        "charts": charts,
         "model": getattr(model, "name", "?"),
         "problems": [p.id for p in problems],
         "settings": {"roles": list(roles), "steps": steps, "max_tokens": max_tokens},

@@ -49,7 +49,7 @@ def chart(
     kind: str,
     series: dict[str, list[float]],
     *,
-    x: list[float] | list[str] | None = None,
+    x: Sequence[float] | Sequence[str] | None = None,
     xlabel: str = "",
     ylabel: str = "",
 ) -> dict[str, Any]:

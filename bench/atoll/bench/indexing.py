@@ -22,7 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from atoll.bench.harness import BenchContext, Suite
+from atoll.bench.harness import BenchContext, Suite, chart
 
 QUICK_FILES = 1500
 DEFAULT_FILES = 7000
@@ -266,6 +266,15 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     names = (scratch / "names.txt").read_text().splitlines()
     results["workspace_symbol_lsp"] = asyncio.run(_lsp_latency(root, folder, symbol_queries(names)))
     results["embeddings"] = embedding_throughput(folder, 64 if ctx.quick else 256)
+    bars = {"universal-ctags": results["ctags"].get("files_per_s", 0.0)}
+    for key, value in results.items():
+        if key.startswith("extract_"):
+            bars[f"atoll, {value['workers']} process(es)"] = value["files_per_s"]
+    bars["atoll full index"] = results["full_index"]["files_per_s"]
+    results["charts"] = [
+        chart("files per second", "bar", {"files/s": list(bars.values())}, x=list(bars),
+              ylabel="files/s")
+    ]  # fmt: skip
     return results
 
 

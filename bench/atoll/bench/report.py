@@ -32,6 +32,16 @@ def scalars(data: Any, prefix: str = "") -> Iterator[tuple[str, Number]]:
         yield prefix.rstrip("."), data
 
 
+def all_charts(data: Any) -> Iterator[dict[str, Any]]:
+    """Every chart spec in a suite's results, at any depth (``charts`` lists)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key == "charts" and isinstance(value, list):
+                yield from (c for c in value if isinstance(c, dict) and "series" in c)
+            else:
+                yield from all_charts(value)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "chart"
 
@@ -98,7 +108,7 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             lines.append(f"| {key} | {shown} |")
         lines.append("")
-        for spec in data.get("charts", []) if isinstance(data, dict) else []:
+        for spec in all_charts(data):
             png = draw_chart(spec, out / f"{_slug(name)}-{_slug(spec['title'])}.png")
             lines += [f"![{spec['title']}]({png.name})", ""]
     report = out / "report.md"

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from atoll.bench.harness import BenchContext, Suite
+from atoll.bench.harness import BenchContext, Suite, chart
 
 QUICK_FILES, DEFAULT_FILES = 12, 40
 MAX_QUERIES = 150  # each vector query embeds the query: ~0.1-0.4 s on 2 busy cores
@@ -130,6 +130,29 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     results: dict[str, Any] = {"files": limit, "queries": len(queries)}
     for chunking in ("ast", "lines"):
         results[f"{chunking}_chunks"] = evaluate(root, queries, chunking, scratch)
+    modes = ["lexical", "vector", "hybrid"]
+    results["charts"] = [
+        chart(
+            f"recall@{k} by search mode",
+            "bar",
+            {
+                "AST chunks": [results["ast_chunks"][m][f"recall_at_{k}"] for m in modes],
+                "40-line chunks": [results["lines_chunks"][m][f"recall_at_{k}"] for m in modes],
+            },
+            x=modes,
+            ylabel=f"recall@{k}",
+        )
+        for k in (1, 10)
+    ] + [
+        chart(
+            "recall@k curve (AST chunks)",
+            "line",
+            {m: [results["ast_chunks"][m][f"recall_at_{k}"] for k in (1, 10)] for m in modes},
+            x=[1, 10],
+            xlabel="k",
+            ylabel="recall",
+        )
+    ]
     return results
 
 
