@@ -77,6 +77,24 @@ class ModelWorker:
                 cancel.set()
             raise
 
+    async def submit_timed(
+        self,
+        fn: Callable[[], T],
+        *,
+        priority: int = PRIORITY_COMPLETION,
+        cancel: threading.Event | None = None,
+    ) -> tuple[T, float]:
+        """:meth:`submit`, also returning how long the job waited in the queue (ms)."""
+        queued = time.perf_counter()
+        started: list[float] = []
+
+        def job() -> T:
+            started.append(time.perf_counter())
+            return fn()
+
+        result = await self.submit(job, priority=priority, cancel=cancel)
+        return result, ((started[0] if started else queued) - queued) * 1000
+
     def call(self, fn: Callable[[], T], *, timeout: float | None = None) -> T:
         """Run ``fn`` on the worker from a thread without an event loop (CLI, tests)."""
         import concurrent.futures

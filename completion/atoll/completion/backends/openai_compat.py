@@ -191,17 +191,14 @@ class OpenAICompatModel:
         deadline: float | None = None,
     ) -> Generation:
         self._check_backoff()
-        queued = time.perf_counter()
-        started: list[float] = []
-
-        def job() -> Generation:
-            started.append(time.perf_counter())
-            return self.generate_blocking(
+        result, queue_ms = await self.worker.submit_timed(
+            lambda: self.generate_blocking(
                 prompt, max_tokens=max_tokens, cancel=cancel, deadline=deadline
-            )
-
-        result = await self.worker.submit(job, priority=PRIORITY_COMPLETION, cancel=cancel)
-        result.queue_ms = ((started[0] if started else queued) - queued) * 1000
+            ),
+            priority=PRIORITY_COMPLETION,
+            cancel=cancel,
+        )
+        result.queue_ms = queue_ms
         return result
 
     def chat_blocking(
