@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt
@@ -98,6 +99,24 @@ class OpenAICompatModel:
             if self.on_state is not None:
                 self.on_state(True, "")
 
+    @contextmanager
+    def _request(self) -> Iterator[None]:
+        """One call to the server: an outage starts the back-off, a 4xx is named as such."""
+        import openai
+
+        try:
+            yield
+        except (
+            openai.APIConnectionError,
+            openai.APITimeoutError,
+            openai.InternalServerError,
+        ) as exc:
+            raise self._failed(exc) from None
+        except openai.APIStatusError as exc:
+            # A 4xx is our request's fault (bad model name...), not an outage.
+            raise ModelUnavailableError(f"{self.base_url} refused the request: {exc}") from None
+        self._succeeded()
+
     def _model_id(self) -> str:
         if not self.model:
             models = self._client.models.list()
@@ -117,7 +136,6 @@ class OpenAICompatModel:
         cancel: threading.Event | None = None,
         deadline: float | None = None,
     ) -> Generation:
-        import openai
 
         self._check_backoff()
         start = time.perf_counter()
@@ -128,7 +146,7 @@ class OpenAICompatModel:
         first_at: float | None = None
         text = ""
         finish = "length"
-        try:
+        with self._request():
             stream: Any = self._client.completions.create(
                 model=self._model_id(),
                 prompt=prompt.text,
@@ -164,16 +182,6 @@ class OpenAICompatModel:
                         break
             finally:
                 stream.close()
-        except (
-            openai.APIConnectionError,
-            openai.APITimeoutError,
-            openai.InternalServerError,
-        ) as exc:
-            raise self._failed(exc) from None
-        except openai.APIStatusError as exc:
-            # A 4xx is our request's fault (bad model name...), not an outage.
-            raise ModelUnavailableError(f"{self.base_url} refused the request: {exc}") from None
-        self._succeeded()
         end = time.perf_counter()
         first_at = first_at or end
         result.text = text
@@ -208,11 +216,10 @@ class OpenAICompatModel:
         max_tokens: int,
         cancel: threading.Event | None = None,
     ) -> str:
-        import openai
 
         self._check_backoff()
         parts: list[str] = []
-        try:
+        with self._request():
             stream: Any = self._client.chat.completions.create(
                 model=self._model_id(),
                 messages=messages,  # type: ignore[arg-type]
@@ -228,15 +235,6 @@ class OpenAICompatModel:
                         break
             finally:
                 stream.close()
-        except (
-            openai.APIConnectionError,
-            openai.APITimeoutError,
-            openai.InternalServerError,
-        ) as exc:
-            raise self._failed(exc) from None
-        except openai.APIStatusError as exc:
-            raise ModelUnavailableError(f"{self.base_url} refused the request: {exc}") from None
-        self._succeeded()
         return "".join(parts).strip()
 
     async def chat(
