@@ -45,6 +45,7 @@ SKIP_DIRS = frozenset(
 )
 MAX_FILE_BYTES = 1_000_000
 MAX_FILES = 5000
+MAX_CHANGES = 1000  # files in one result: a refactor touches fewer; a runaway command more
 
 ChangeKind = Literal["modified", "added", "deleted", "renamed"]
 
@@ -404,6 +405,12 @@ class StagedWorkspace:
         for path, text in sorted(deleted.items()):
             changes.append(FileChange(path, "deleted", text, None))
         changes.sort(key=lambda c: c.path)
+        if len(changes) > MAX_CHANGES:
+            more = len(changes) - MAX_CHANGES
+            left_out[changes[MAX_CHANGES].path] = (
+                f"and {more - 1} more changed files: one result holds at most {MAX_CHANGES}"
+            )
+            changes = changes[:MAX_CHANGES]
         return WorkspaceDiff(tuple(changes), tuple(sorted(left_out.items())))
 
     def cleanup(self) -> None:
