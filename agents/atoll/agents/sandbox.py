@@ -182,7 +182,7 @@ class _HeadTail:
         return self.head.decode("utf-8", "replace") + middle + tail.decode("utf-8", "replace")
 
 
-def _environment(path: Sequence[str]) -> dict[str, str]:
+def minimal_environment(path: Sequence[str] = ()) -> dict[str, str]:
     """A minimal environment: nothing of the user's (keys, tokens, proxies) gets in."""
     standard = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     return {
@@ -447,7 +447,7 @@ class Sandbox:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            env=_environment(self.policy.path),
+            env=minimal_environment(self.policy.path),
             start_new_session=True,
             pass_fds=tuple(mounts.fds) if mounts else (),
         )
