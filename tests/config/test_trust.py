@@ -54,6 +54,7 @@ def test_the_schema_marks_what_chooses_endpoints_executables_and_paths() -> None
         "agents.sandbox.bwrap",
         "deploy.vllm_bin",
         "server.tcp_host",
+        "indexing.follow_symlinks",
     ):
         assert key in MACHINE_KEYS, key
 

@@ -94,7 +94,8 @@ class IndexingConfig:
     workers: int = 0
     # "ast": functions/classes/objects as chunks; "lines": fixed 40-line windows.
     chunking: Literal["ast", "lines"] = "ast"
-    follow_symlinks: bool = False
+    # Following links can index files outside the workspace: the user decides, not a repo.
+    follow_symlinks: bool = field(default=False, metadata=MACHINE)
 
 
 @dataclass(frozen=True)
