@@ -40,7 +40,7 @@ class FakeIndex:
     def definitions(self, name: str) -> Sequence[FakeSymbol]:
         return [s for s in self.symbols if s.name == name]
 
-    def search(self, query: str, k: int = 10) -> Sequence[FakeHit]:
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid") -> Sequence[FakeHit]:
         return [h for h in self.hits if query in h.text][:k]
 
 

@@ -141,7 +141,7 @@ def test_embeddings_hybrid_search_and_model_change(sample_workspace: Path) -> No
     idx.close()
 
 
-def test_index_of_another_format_is_rebuilt_not_kept(sample_workspace: Path) -> None:
+def test_index_of_another_format_is_set_aside_and_rebuilt(sample_workspace: Path) -> None:
     import sqlite3
 
     idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
@@ -153,6 +153,8 @@ def test_index_of_another_format_is_rebuilt_not_kept(sample_workspace: Path) -> 
     conn.commit()
     conn.close()
     idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+    # Not damage (no warning), but never deleted either: another atoll version may own it.
     assert idx.store.recovered_from is None and not list(db.parent.glob("*.corrupt-*"))
+    assert len(list(db.parent.glob("index.db.old-format-*"))) == 1
     assert idx.stats()["files"] == 0 and idx.index_all().symbols > 20
     idx.close()

@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from atoll import languages
 from atoll.indexing.analyze import parse_text
 from atoll.indexing.chunks import estimate_tokens, line_chunks
-from atoll.indexing.languages import EXTENSIONS, language_for
 from atoll.indexing.names import search_terms, subsequence_pattern
 
 SOURCES = {
@@ -43,9 +43,8 @@ EXPECTED = {
 
 def symbols_of(name: str, text: str) -> list[tuple[str, str, str, int]]:
     path = Path("/ws") / name
-    found, _, error = parse_text(
-        path, language_for(path), text.encode(), text, chunks=False, chunk_tokens=0
-    )
+    language = languages.for_path(path).name
+    found, _, error = parse_text(path, language, text.encode(), text, chunks=False, chunk_tokens=0)
     assert not error
     return [(s.name, s.qualified_name, s.doc, s.kind) for s in found]
 
@@ -87,13 +86,18 @@ def test_names_and_fuzzy_pattern() -> None:
     assert subsequence_pattern("fmtc").findall("format_cents\nfoo\nfmt") == ["format_cents"]
 
 
+PARSED_SUFFIXES = sorted(
+    suffix for lang in languages.all_languages() if lang.parses for suffix in lang.extensions
+)
+
+
 @settings(max_examples=60, deadline=None)
-@given(text=st.text(max_size=400), suffix=st.sampled_from(sorted(EXTENSIONS)))
+@given(text=st.text(max_size=400), suffix=st.sampled_from(PARSED_SUFFIXES))
 def test_any_text_parses_without_raising(text: str, suffix: str) -> None:
     path = Path("/ws/f" + suffix)
     symbols, chunks, _ = parse_text(
         path,
-        language_for(path),
+        languages.for_path(path).name,
         text.encode("utf-8", "surrogatepass"),
         text,
         chunks=True,

@@ -124,7 +124,13 @@ def full_index(root: Path, files: list[str], scratch: Path) -> tuple[dict[str, A
 
     folder = scratch / "index"
     shutil.rmtree(folder, ignore_errors=True)
-    sets = {"indexing.embeddings": "0", "indexing.index_dir": str(folder)}
+    # The tree is links to the interpreter's files: follow them (machine scope, so
+    # a workspace could not ask for it).
+    sets = {
+        "indexing.embeddings": "0",
+        "indexing.index_dir": str(folder),
+        "indexing.follow_symlinks": "1",
+    }
     idx = WorkspaceIndex.open(root, load_config(None, cli=sets).config)
     started = time.perf_counter()
     stats = idx.index_all()
@@ -163,13 +169,13 @@ def full_index(root: Path, files: list[str], scratch: Path) -> tuple[dict[str, A
 
 def embedding_throughput(folder: Path, sample: int) -> dict[str, Any]:
     from atoll.config import load_config
-    from atoll.indexing.embed import Embedder
+    from atoll.indexing.embed import LocalEmbedder
     from atoll.indexing.store import SymbolStore
 
     store = SymbolStore(folder / "index.db")
     texts = [str(r[0]) for r in store.query(f"SELECT text FROM chunks_fts LIMIT {int(sample)}")]
     store.close()
-    embedder = Embedder(load_config(None).config)
+    embedder = LocalEmbedder(load_config(None).config)
     t = time.perf_counter()
     embedder.embed(texts[:8])
     load = time.perf_counter() - t
@@ -195,6 +201,7 @@ async def _lsp_latency(root: Path, folder: Path, queries: list[str]) -> dict[str
         "ATOLL_INDEXING_INDEX_DIR": str(folder),
         "ATOLL_COMPLETION_ENABLED": "0",
         "ATOLL_INDEXING_ENABLED": "1",
+        "ATOLL_INDEXING_FOLLOW_SYMLINKS": "1",
     }
     await client.start_io(sys.executable, "-m", "atoll.cli", "serve", env=env)
     try:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from atoll import languages
 from atoll.completion.protocols import CodeIndex
 from atoll.completion.templates import ContextFile
 
@@ -97,16 +98,11 @@ _KEYWORDS = frozenset(
         "import",
     ]
 )
-COMMENT_MARKS = {
-    **dict.fromkeys(("py", "sh", "toml", "yaml", "yml", "rb", "r", "pl", "cmake"), "#"),
-    **dict.fromkeys(("lua", "sql", "hs"), "--"),
-}
 
 
 def comment_mark(path: str) -> str:
-    """The line-comment marker for a file (``//`` unless known otherwise)."""
-    ext = path.rsplit(".", 1)[-1].lower() if "." in path else ""
-    return COMMENT_MARKS.get(ext, "//" if ext else "#")
+    """The line-comment marker for a file (from the language registry)."""
+    return languages.comment_marker(path)
 
 
 class TokenCounter:

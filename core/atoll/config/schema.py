@@ -82,7 +82,13 @@ class IndexingConfig:
     max_file_kb: int = 512
     embeddings: bool = True
     chunk_tokens: int = 256
-    embed_batch: int = 32
+    embed_batch: int = 32  # texts per embedding call
+    # Local CPU embedding: torch threads (0: one per CPU but one, left to the editor).
+    embed_threads: int = 0
+    # An OpenAI-compatible /v1/embeddings server (vLLM, llama.cpp `--embedding`, Text
+    # Embeddings Inference) on the GPU box; an empty base_url embeds on this machine.
+    embed_endpoint: EndpointConfig = EndpointConfig()
+    embed_concurrency: int = 4  # embedding requests in flight to that server
     # Empty: embedded Qdrant Edge under index_dir. Set to use a Qdrant server.
     qdrant_url: str = field(default="", metadata=MACHINE)
     qdrant_api_key: str = field(default="", metadata=SECRET)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+import stat
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,6 +100,14 @@ VENDORED_PARTS = frozenset(
 )
 
 
+# Names that are not UTF-8 live in Python strings as surrogate escapes (U+DC80–U+DCFF,
+# one per undecodable byte). SQLite stores only UTF-8, so the index keeps them as the
+# private-use code points U+10FF80–U+10FFFF instead, one to one, and maps them back.
+_ESCAPED = {0xDC00 + b: 0x10FF00 + b for b in range(0x80, 0x100)}
+_UNESCAPED = {v: k for k, v in _ESCAPED.items()}
+_RESERVED_FROM = "\U0010ff80"
+
+
 @dataclass(frozen=True)
 class SourceText:
     text: str
@@ -107,6 +116,40 @@ class SourceText:
 
 class SkipFile(Exception):
     """A file that is not indexed (binary, too large, unreadable); the message says why."""
+
+
+def shown(relative: str) -> str:
+    """A path as people read it: undecodable bytes of a name as ``\\xNN``."""
+    return os.fsencode(relative).decode("utf-8", "backslashreplace")
+
+
+def to_db(relative: str) -> str:
+    """The index's spelling of a path: valid UTF-8 whatever the file system gave."""
+    if relative.isascii():
+        return relative
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        return relative.translate(_ESCAPED)
+    return relative
+
+
+def from_db(stored: str) -> str:
+    """The file system's path for what :func:`to_db` stored."""
+    if stored.isascii() or max(stored) < _RESERVED_FROM:
+        return stored
+    return stored.translate(_UNESCAPED)
+
+
+def storable(relative: str) -> str:
+    """Why a path cannot be indexed as itself ("" when it can)."""
+    if not relative.isascii() and max(relative) >= _RESERVED_FROM:
+        return "its name uses private-use characters the index reserves"
+    try:
+        relative.translate(_ESCAPED).encode("utf-8")
+    except UnicodeEncodeError:
+        return "its name is not valid Unicode"
+    return ""
 
 
 def is_vendored(relative: str) -> bool:
@@ -120,23 +163,38 @@ def decode(data: bytes) -> SourceText:
         return SourceText(data.decode("utf-8", "replace"), True)
 
 
-def read_source(path: Path, max_bytes: int) -> tuple[bytes, SourceText]:
-    """The bytes and text of a file, or :class:`SkipFile`."""
+def read_source(path: Path, max_bytes: int) -> tuple[bytes, SourceText, os.stat_result]:
+    """The bytes, text and status of a regular file, or :class:`SkipFile`.
+
+    The file is opened without blocking and checked on the open descriptor: a FIFO,
+    socket or device (or a file swapped for one since the walk) is skipped, never read.
+    """
     if path.suffix.lower() in BINARY_SUFFIXES:
         raise SkipFile("binary file type")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SkipFile(f"larger than {max_bytes // 1024} KiB")
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError as exc:
+        raise SkipFile("vanished before it was read") from exc
     except OSError as exc:
         raise SkipFile(f"unreadable: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SkipFile("not a regular file (a FIFO, socket or device)")
+            if st.st_size > max_bytes:
+                raise SkipFile(f"larger than {max_bytes // 1024} KiB")
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise SkipFile(f"unreadable: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise SkipFile(f"larger than {max_bytes // 1024} KiB")
     if b"\0" in data[:8192]:
         raise SkipFile("binary content")
     source = decode(data)
     if source.replaced:
-        log.info("%s is not valid UTF-8: decoded with replacement characters", path)
-    return data, source
+        log.info("%s is not valid UTF-8: decoded with replacement characters", shown(str(path)))
+    return data, source, st
 
 
 class IgnoreRules:
@@ -175,32 +233,93 @@ class IgnoreRules:
         return False
 
 
+Skipped = Callable[[str, str], None]
+
+
+def _log_skip(relative: str, why: str) -> None:
+    log.info("skipped %s: %s", shown(relative), why)
+
+
 def walk(
-    root: Path, extra_excludes: Sequence[str] = (), *, follow_links: bool = False
-) -> Iterator[Path]:
-    """Every candidate file under ``root`` (ignored folders are never entered), sorted."""
+    root: Path,
+    extra_excludes: Sequence[str] = (),
+    *,
+    follow_links: bool = False,
+    skipped: Skipped = _log_skip,
+) -> Iterator[tuple[str, os.stat_result]]:
+    """Every regular file under ``root`` as (relative POSIX path, its status), sorted.
+
+    Ignored folders are never entered. Entries are judged by ``lstat``: FIFOs, sockets,
+    devices, broken links and unreadable folders are reported to ``skipped(rel, why)``
+    (one log line each by default) and passed over. A link to a regular file inside the
+    workspace counts as that file. Links to folders, and links leading out of the
+    workspace, are followed only with ``follow_links`` (cycles are cut): a repository
+    must not make the index read the user's other files.
+    """
     rules = IgnoreRules(root, extra_excludes)
-    visited: set[str] = set()
-    for folder, dirs, files in os.walk(root, followlinks=follow_links):
-        if follow_links:
-            real = os.path.realpath(folder)
-            if real in visited:  # a link cycle, or a folder reached twice
-                dirs[:] = []
-                continue
+    real_root = os.path.realpath(root)
+    visited: set[str] = {real_root}
+    pending = [""]
+    while pending:
+        rel_dir = pending.pop()
+        try:
+            with os.scandir(root / rel_dir if rel_dir else root) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            skipped(rel_dir or ".", f"folder not readable: {exc.strerror or exc}")
+            continue
+        folders: list[str] = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            found = _classify(entry, rel, rules, follow_links, visited, skipped, real_root)
+            if isinstance(found, str):
+                folders.append(rel)
+            elif found is not None:
+                yield rel, found
+        pending.extend(reversed(folders))
+
+
+def _classify(
+    entry: os.DirEntry[str],
+    rel: str,
+    rules: IgnoreRules,
+    follow_links: bool,
+    visited: set[str],
+    skipped: Skipped,
+    real_root: str,
+) -> os.stat_result | str | None:
+    """``"dir"`` to enter, a regular file's status to index, or None to pass over."""
+    try:
+        st = entry.stat(follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            st = entry.stat(follow_symlinks=True)
+    except FileNotFoundError:
+        if entry.is_symlink():
+            skipped(rel, "a broken symbolic link")
+        return None  # vanished since the folder was listed
+    except OSError as exc:
+        skipped(rel, f"not readable: {exc.strerror or exc}")
+        return None
+    link = entry.is_symlink()
+    if link and not follow_links:
+        real = os.path.realpath(entry.path)
+        if stat.S_ISDIR(st.st_mode) or os.path.commonpath([real, real_root]) != real_root:
+            if not stat.S_ISDIR(st.st_mode):
+                skipped(rel, "a link out of the workspace (indexing.follow_symlinks follows it)")
+            return None
+    if stat.S_ISDIR(st.st_mode):
+        name = entry.name
+        if name in SKIP_DIRS or name.endswith(".egg-info") or rules.ignored(rel, True):
+            return None
+        if link:
+            real = os.path.realpath(entry.path)
+            if real in visited:
+                return None
             visited.add(real)
-        rel_dir = os.path.relpath(folder, root).replace(os.sep, "/")
-        rel_dir = "" if rel_dir == "." else rel_dir
-        keep = []
-        for d in sorted(dirs):
-            rel = f"{rel_dir}/{d}" if rel_dir else d
-            if d in SKIP_DIRS or d.endswith(".egg-info") or rules.ignored(rel, True):
-                continue
-            if not follow_links and os.path.islink(os.path.join(folder, d)):
-                continue
-            keep.append(d)
-        dirs[:] = keep
-        for name in sorted(files):
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            if Path(name).suffix.lower() in BINARY_SUFFIXES or rules.ignored(rel, False):
-                continue
-            yield Path(folder) / name
+        return "dir"
+    if Path(entry.name).suffix.lower() in BINARY_SUFFIXES or rules.ignored(rel, False):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        skipped(rel, "not a regular file (a FIFO, socket or device)")
+        return None
+    return st

@@ -1,4 +1,12 @@
-"""``WorkspaceIndex``: the one object completion, hover, agents and the server talk to."""
+"""``WorkspaceIndex``: the one object completion, hover, agents and the server talk to.
+
+Many processes may open one workspace's index: the editor's ``atoll serve``, a second
+editor window, ``atoll index`` or ``atoll search`` in a terminal. Each reads the same
+SQLite database at once. One of them at a time is the *writer* (it holds the index
+folder's writer lock, see :mod:`atoll.indexing.lock`): only it indexes, repairs, and
+owns the embedded vector store. The others read; ``writer`` says who writes, and
+:meth:`WorkspaceIndex.promote` takes over once that process is gone.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +14,24 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from atoll import languages
 from atoll.config import AtollConfig
+from atoll.indexing import writes
 from atoll.indexing.analyze import FileFacts, analyze, parse_text
-from atoll.indexing.files import walk
-from atoll.indexing.languages import language_for, normalize_language
+from atoll.indexing.embed import EmbeddingError
+from atoll.indexing.files import storable, to_db
+from atoll.indexing.full_run import RunSettings, run_full
+from atoll.indexing.lock import Holder, WriterLock, holder
 from atoll.indexing.lookup import SymbolSearch, row_to_symbol
-from atoll.indexing.model import IndexStats, SearchHit, Symbol
-from atoll.indexing.store import SYMBOL_COLUMNS, SYMBOL_FROM, SymbolStore
-
-if TYPE_CHECKING:
-    from atoll.indexing.search import HybridSearch
+from atoll.indexing.model import IndexStats, Progress, SearchHit, Symbol
+from atoll.indexing.search import HybridSearch
+from atoll.indexing.store import SYMBOL_COLUMNS, SYMBOL_FROM, ReadOnlyIndexError, SymbolStore
+from atoll.indexing.vectorside import VectorSide
 
 log = logging.getLogger(__name__)
-Progress = Callable[[int, int, str], None]
-PARALLEL_FROM = 64  # files to parse before worker processes pay for their start-up
 
 
 def index_dir(root: Path, config: AtollConfig) -> Path:
@@ -35,21 +42,88 @@ def index_dir(root: Path, config: AtollConfig) -> Path:
 class WorkspaceIndex:
     """Symbols, chunks and vectors of one workspace folder. Every method is thread-safe."""
 
-    def __init__(self, root: Path, config: AtollConfig) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: AtollConfig,
+        *,
+        write: bool = True,
+        command: str = "index",
+        wait_s: float = 0.0,
+        interactive: bool = False,
+    ) -> None:
         self.root = root.absolute()
         self.config = config
         self.folder = index_dir(self.root, config)
-        self.store = SymbolStore(self.folder / "index.db")
-        self.symbols = SymbolSearch(self.store, self.root)
+        # The editor never waits for the embedding model (see HybridSearch.search).
+        self.interactive = interactive
+        self.lock = WriterLock(self.folder, command)
+        writable = write and self.lock.acquire(wait_s)
+        self.writer: Holder | None = holder(self.folder) if write and not writable else None
+        try:
+            self._attach(SymbolStore(self.folder / "index.db", writable=writable))
+        except BaseException:
+            self.lock.release()
+            raise
         self._write = threading.RLock()
-        self._search: HybridSearch | None = None
-        self._search_lock = threading.Lock()
         self.closed = False
 
+    def _attach(self, store: SymbolStore) -> None:
+        self.store = store
+        self.symbols = SymbolSearch(store, self.root)
+        self.vectors = VectorSide(store, self.root, self.folder, self.config, self.lock)
+        self._search = HybridSearch(store, self.root, self.vectors)
+
     @classmethod
-    def open(cls, root: Path, config: AtollConfig) -> WorkspaceIndex:
-        """Open (or create) the index of ``root``; a corrupt database is set aside and rebuilt."""
-        return cls(root, config)
+    def open(cls, root: Path, config: AtollConfig, **options: object) -> WorkspaceIndex:
+        """Open the index of ``root`` (see the constructor's options).
+
+        ``write=True`` (the default) makes this process the writer when no other one
+        is (waiting up to ``wait_s``), creating the index folder; a damaged database
+        is set aside and rebuilt. ``write=False`` only reads and never creates anything.
+        """
+        return cls(root, config, **options)  # type: ignore[arg-type]
+
+    @property
+    def writable(self) -> bool:
+        return self.store.writable
+
+    def promote(self) -> bool:
+        """Become the writer if no other process is one now; True when this one is."""
+        if self.writable:
+            return True
+        if not self.lock.acquire(0):
+            self.writer = holder(self.folder)
+            if self.store.unavailable and (self.folder / "index.db").exists():
+                self._swap(SymbolStore(self.folder / "index.db", writable=False))
+            return False
+        try:
+            store = SymbolStore(self.folder / "index.db", writable=True)
+        except BaseException:
+            self.lock.release()
+            raise
+        self._swap(store)
+        self.writer = None
+        return True
+
+    def _swap(self, store: SymbolStore) -> None:
+        old_store, old_vectors = self.store, self.vectors
+        with self._write:
+            self._attach(store)
+        old_vectors.close()
+        old_store.close()
+
+    def read_only_reason(self) -> str:
+        """Why this process does not write the index ("" when it does)."""
+        if self.writable:
+            return ""
+        if self.writer is not None:
+            return f"{self.writer.describe()} writes this index"
+        return "opened read-only"
+
+    def _need_writer(self) -> None:
+        if not self.writable:
+            raise ReadOnlyIndexError(self.read_only_reason())
 
     # -- paths -----------------------------------------------------------------------
     def relative(self, path: Path) -> str | None:
@@ -59,170 +133,95 @@ class WorkspaceIndex:
         except ValueError:
             return None
 
-    @property
-    def _max_bytes(self) -> int:
-        return self.config.indexing.max_file_kb * 1024
-
-    def _analyze(self, relative: str, known: str = "", text: str | None = None) -> FileFacts:
-        return analyze(
-            self.root,
-            relative,
-            max_bytes=self._max_bytes,
-            chunk_tokens=self.config.indexing.chunk_tokens,
-            known_hash=known,
-            text=text,
-            line_windows=self.config.indexing.chunking == "lines",
+    def _settings(self) -> RunSettings:
+        cfg = self.config.indexing
+        return RunSettings(
+            root=str(self.root),
+            max_bytes=cfg.max_file_kb * 1024,
+            chunk_tokens=cfg.chunk_tokens,
+            line_windows=cfg.chunking == "lines",
+            workers=cfg.workers,
+            excludes=tuple(cfg.exclude),
+            follow_links=cfg.follow_symlinks,
         )
 
     # -- writing ---------------------------------------------------------------------
     def index_all(self, progress: Progress | None = None) -> IndexStats:
-        """Bring the index up to date with the files on disk; ``progress(done, total, path)``."""
+        """Bring the index up to date with the files on disk.
+
+        ``progress(phase, done, total, item)``: "parse" per file, then "embed" per chunk.
+        """
+        self._need_writer()
         started = time.perf_counter()
-        stats = IndexStats()
         with self._write:
-            known = self.store.file_states()
-            found = list(
-                walk(
-                    self.root,
-                    self.config.indexing.exclude,
-                    follow_links=self.config.indexing.follow_symlinks,
-                )
-            )
-            stats.files = len(found)
-            todo: list[tuple[str, str]] = []
-            seen: set[str] = set()
-            for path in found:
-                rel = self.relative(path)
-                if rel is None:
-                    continue
-                seen.add(rel)
-                state = known.get(rel)
-                try:
-                    st = path.stat()
-                except OSError:
-                    continue
-                if (
-                    state is not None
-                    and state.mtime_ns == st.st_mtime_ns
-                    and state.size == st.st_size
-                ):
-                    stats.unchanged += 1
-                    continue
-                todo.append((rel, state.hash if state else ""))
-            gone = sorted(set(known) - seen)
-            removed_chunks: set[int] = set()
-            if todo or gone:
-                self.store.set_meta("refs_dirty", "1")
-            for rel in gone:
-                removed_chunks |= self.store.remove_file(rel, update_ref_counts=False)
-                stats.removed += 1
-            total = len(todo)
-            if progress:
-                progress(0, total, "")
-            self.store.bulk = True
-            try:
-                for i, facts in enumerate(self._analyze_many(todo)):
-                    removed_chunks |= self._store_facts(facts, stats, update_refs=False)
-                    if progress:
-                        progress(i + 1, total, facts.relative)
-            finally:
-                self.store.bulk = False
-            if self.store.get_meta("refs_dirty") == "1":
-                self.store.rebuild_ref_counts()
-            self._vectors_sync(removed_chunks, stats)
+            stats, removed = run_full(self.store, self._settings(), progress)
+            self._sync_vectors(removed, stats, progress)
         counts = self.store.counts()
         stats.symbols, stats.chunks = counts["symbols"], counts["chunks"]
         stats.seconds = round(time.perf_counter() - started, 3)
         return stats
 
-    def _analyze_many(self, todo: list[tuple[str, str]]) -> Iterable[FileFacts]:
-        workers = self.config.indexing.workers or (os.cpu_count() or 1)
-        if len(todo) < PARALLEL_FROM or workers < 2:
-            for rel, known in todo:
-                yield self._analyze(rel, known)
-            return
-        import multiprocessing
-
-        pool: Executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        )
-        try:
-            yield from pool.map(
-                _analyze_job,
-                [
-                    (
-                        str(self.root),
-                        rel,
-                        known,
-                        self._max_bytes,
-                        self.config.indexing.chunk_tokens,
-                        self.config.indexing.chunking == "lines",
-                    )
-                    for rel, known in todo
-                ],
-                chunksize=16,
-            )
-        finally:
-            pool.shutdown(cancel_futures=True)
-
-    def _store_facts(self, facts: FileFacts, stats: IndexStats, *, update_refs: bool) -> set[int]:
-        if facts.skipped or facts.state is None:
-            stats.skipped += 1
-            return self.store.remove_file(facts.relative, update_ref_counts=update_refs)
-        if facts.unchanged:
-            stats.unchanged += 1
-            self.store.touch_file(facts.relative, facts.state)
-            return set()
-        if facts.error:
-            stats.failed += 1
-            stats.errors.append(f"{facts.relative}: {facts.error}")
-        stats.indexed += 1
-        removed, _ = self.store.replace_file(
-            facts.relative,
-            facts.language,
-            facts.state,
-            facts.vendored,
-            facts.symbols,
-            facts.chunks,
-            facts.refs,
-            update_ref_counts=update_refs,
-            chunk_words=facts.chunk_words if len(facts.chunk_words) == len(facts.chunks) else None,
-        )
-        return removed
-
     def update_file(self, path: Path, text: str | None = None) -> None:
         """Re-index one file (from ``text`` when given, else from disk)."""
         rel = self.relative(path)
-        if rel is None:
+        if rel is None or storable(rel):
             return
+        self._need_writer()
         with self._write:
             if text is None and not (self.root / rel).is_file():
                 self.remove_file(path)
                 return
             known = self.store.file_state(rel)
             facts = self._analyze(rel, known.hash if known else "", text)
+            refs = writes.RefTally()
             stats = IndexStats()
-            removed = self._store_facts(facts, stats, update_refs=True)
-            self._vectors_sync(removed, stats)
+            if facts.skipped or facts.state is None:
+                removed = writes.remove_files(self.store, [rel], refs, apply_refs=True).chunks
+            elif facts.unchanged:
+                writes.touch_files(self.store, [(rel, facts.state)])
+                return
+            else:
+                kept = {rel} if known else set()
+                written = writes.write_files(self.store, [facts], refs, known=kept, apply_refs=True)
+                removed = written.chunks
+            self._sync_vectors(removed, stats, None)
+
+    def _analyze(self, relative: str, known: str, text: str | None) -> FileFacts:
+        settings = self._settings()
+        return analyze(
+            self.root,
+            relative,
+            max_bytes=settings.max_bytes,
+            chunk_tokens=settings.chunk_tokens,
+            known_hash=known,
+            text=text,
+            line_windows=settings.line_windows,
+        )
 
     def remove_file(self, path: Path) -> None:
         """Forget everything about one file (or every file under a removed folder)."""
         rel = self.relative(path)
         if rel is None:
             return
+        self._need_writer()
         with self._write:
-            removed: set[int] = set()
             prefix = rel + "/"
-            for known in self.store.file_states():
-                if known == rel or known.startswith(prefix) or rel == ".":
-                    removed |= self.store.remove_file(known)
-            self._vectors_sync(removed, IndexStats())
+            gone = [
+                known
+                for known in self.store.file_states()
+                if known == rel or known.startswith(prefix) or rel == "."
+            ]
+            removed = writes.remove_files(self.store, gone, writes.RefTally(), apply_refs=True)
+            self._sync_vectors(removed.chunks, IndexStats(), None)
 
-    def _vectors_sync(self, removed: set[int], stats: IndexStats) -> None:
-        if not self.config.indexing.embeddings:
-            return
-        search = self.hybrid()
-        stats.embedded += search.sync(removed)
+    def _sync_vectors(
+        self, removed: set[int], stats: IndexStats, progress: Progress | None
+    ) -> None:
+        try:
+            stats.embedded += self.vectors.sync(removed, progress)
+        except EmbeddingError as exc:
+            stats.embed_error = str(exc)
+            log.warning("embedding stopped (symbols and text search are complete): %s", exc)
 
     # -- reading ---------------------------------------------------------------------
     def find_symbols(self, query: str, limit: int = 50) -> list[Symbol]:
@@ -234,27 +233,14 @@ class WorkspaceIndex:
         rel = self.relative(path)
         if text is None and rel is not None:
             rows = self.store.query(
-                f"SELECT {SYMBOL_COLUMNS} FROM {SYMBOL_FROM} WHERE f.path = ? ORDER BY s.id", (rel,)
+                f"SELECT {SYMBOL_COLUMNS} FROM {SYMBOL_FROM} WHERE f.path = ? ORDER BY s.id",
+                (to_db(rel),),
             )
             if rows:
                 return [row_to_symbol(self.root, r) for r in rows]
-            if self.store.query("SELECT 1 FROM files WHERE path = ?", (rel,)):
+            if self.store.query("SELECT 1 FROM files WHERE path = ?", (to_db(rel),)):
                 return []
-        if text is None:
-            try:
-                text = path.read_text("utf-8", "replace")
-            except OSError:
-                return []
-        language = language_for(path)
-        symbols, _, _ = parse_text(
-            path.absolute(),
-            language,
-            text.encode("utf-8", "surrogatepass"),
-            text,
-            chunks=False,
-            chunk_tokens=0,
-        )
-        return symbols
+        return parse_alone(path, text)
 
     def definitions(self, name: str) -> list[Symbol]:
         """Symbols named exactly ``name``, or whose qualified name ends with ``name``."""
@@ -274,12 +260,7 @@ class WorkspaceIndex:
         return found
 
     def hybrid(self) -> HybridSearch:
-        with self._search_lock:
-            if self._search is None:
-                from atoll.indexing.search import HybridSearch
-
-                self._search = HybridSearch(self.store, self.root, self.folder, self.config)
-            return self._search
+        return self._search
 
     def search(
         self,
@@ -288,10 +269,17 @@ class WorkspaceIndex:
         *,
         language: str | None = None,
         path_prefix: str | None = None,
+        mode: str = "hybrid",
     ) -> list[SearchHit]:
-        """Hybrid (lexical + vector, RRF) code search; lexical only without embeddings."""
-        lang = normalize_language(language) if language else None
-        return self.hybrid().search(query, k, language=lang, path_prefix=path_prefix)
+        """Hybrid (lexical + vector, RRF) code search; lexical only without embeddings.
+
+        ``mode="lexical"`` never touches the embedding model (a name's uses).
+        """
+        lang = languages.normalize(language) if language else None
+        return self._search.search(
+            query, k, language=lang, path_prefix=path_prefix, mode=mode,
+            wait=not self.interactive,
+        )  # fmt: skip
 
     def outline(self, budget_tokens: int = 1024, focus: Sequence[Path] = ()) -> str:
         """A ranked repository map cut to ``budget_tokens``."""
@@ -304,22 +292,23 @@ class WorkspaceIndex:
         return self.store.counts()
 
     def close(self) -> None:
-        """Release the database and the vector store."""
+        """Release the database, the vector store and the writer lock."""
         self.closed = True
-        with self._search_lock:
-            if self._search is not None:
-                self._search.close()
-                self._search = None
+        self.vectors.close()
         self.store.close()
+        self.lock.release()
 
 
-def _analyze_job(job: tuple[str, str, str, int, int, bool]) -> FileFacts:
-    root, rel, known, max_bytes, chunk_tokens, line_windows = job
-    return analyze(
-        Path(root),
-        rel,
-        max_bytes=max_bytes,
-        chunk_tokens=chunk_tokens,
-        known_hash=known,
-        line_windows=line_windows,
+def parse_alone(path: Path, text: str | None = None) -> list[Symbol]:
+    """The symbols of one file parsed directly (a buffer, or a file the index lacks)."""
+    if text is None:
+        try:
+            text = path.read_text("utf-8", "replace")
+        except OSError:
+            return []
+    data = text.encode("utf-8", "replace")
+    language = languages.for_path(path).name
+    symbols, _, _ = parse_text(
+        path.absolute(), language, data, data.decode("utf-8"), chunks=False, chunk_tokens=0
     )
+    return symbols

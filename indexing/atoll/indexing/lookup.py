@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from atoll.indexing.files import from_db
 from atoll.indexing.model import Symbol
 from atoll.indexing.names import subsequence_pattern
 from atoll.indexing.store import SYMBOL_COLUMNS, SYMBOL_FROM, Row, SymbolStore
@@ -23,7 +24,7 @@ def row_to_symbol(root: Path, row: Row) -> Symbol:
         name=str(row[0]),
         kind=int(row[1]),
         container=str(row[2]),
-        path=root / str(row[3]),
+        path=root / from_db(str(row[3])),
         language=str(row[4]),
         start_line=int(row[5]),
         start_col=int(row[6]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,4 +108,11 @@ class IndexStats:
     chunks: int = 0
     embedded: int = 0  # chunks embedded this run
     seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # "path: parse error"
+    notes: list[str] = field(default_factory=list)  # "path: why it was skipped"
+    embed_error: str = ""  # why embedding stopped (the symbols and text are indexed)
+
+
+# ``progress(phase, done, total, item)``: phase "parse" counts files (item: the path),
+# "embed" counts chunks (item: "").
+Progress = Callable[[str, int, int, str], None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -61,12 +62,12 @@ def search_terms(name: str) -> str:
     return " ".join(dict.fromkeys(t for t in terms if t))
 
 
-def identifier_counts(text: str) -> Counter[str]:
+def identifier_counts(text: str) -> dict[str, int]:
     """Occurrences of each identifier (3+ characters) in a file: references by name."""
     counts = Counter(IDENTIFIER.findall(text))
     for noise in _NOISE & counts.keys():
         del counts[noise]
-    return counts
+    return dict(counts)
 
 
 def subsequence_pattern(query: str) -> re.Pattern[str]:
@@ -79,11 +80,22 @@ def subsequence_pattern(query: str) -> re.Pattern[str]:
     return re.compile(f"^{body}[^\\n]*$", re.MULTILINE)
 
 
-def split_identifiers(text: str) -> str:
-    """Words of the camelCase identifiers in a chunk, so ``total units`` finds ``totalUnits``."""
-    seen: dict[str, None] = {}
-    for ident in set(IDENTIFIER.findall(text)):
-        if not ident.islower() and not ident.isupper():
-            for w in words(ident):
-                seen[w] = None
-    return " ".join(seen)
+def camel_identifiers(identifiers: Iterable[str]) -> dict[str, str]:
+    """identifier → its words, for those with a case change inside (totalUnits, HTTPServer).
+
+    Only those need splitting for search: FTS's own tokenizer already splits at ``_``
+    and ignores case, so ``total_units`` and ``Inventory`` are found as they are.
+    """
+    return {
+        ident: " ".join(words(ident))
+        for ident in identifiers
+        if not ident[1:].islower() and not ident.isupper() and not ident[1:].isdigit()
+    }
+
+
+def camel_words(text: str, camel: dict[str, str]) -> str:
+    """The words of the camelCase identifiers (from ``camel_identifiers``) in ``text``."""
+    if not camel:
+        return ""
+    found = camel.keys() & set(IDENTIFIER.findall(text))
+    return " ".join(dict.fromkeys(" ".join(camel[i] for i in sorted(found)).split()))

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from atoll.indexing.analyze import decode_refs
 from atoll.indexing.chunks import estimate_tokens
-from atoll.indexing.store import SymbolStore, decode_refs
+from atoll.indexing.files import from_db, shown
+from atoll.indexing.store import SymbolStore
 
 _SHOWN_KINDS = (5, 23, 11, 10, 12, 6, 2, 3, 19, 9)  # types, functions, methods, modules, objects
 
@@ -38,7 +40,7 @@ def _pagerank(
 
 def build_outline(store: SymbolStore, budget_tokens: int, focus: list[str]) -> str:
     files = {
-        int(r[0]): (str(r[1]), str(r[2]), int(r[3]))
+        int(r[0]): (from_db(str(r[1])), str(r[2]), int(r[3]))
         for r in store.query("SELECT id, path, refs, vendored FROM files")
     }
     if not files:
@@ -79,7 +81,7 @@ def build_outline(store: SymbolStore, budget_tokens: int, focus: list[str]) -> s
     for fid in ordered:
         entries = sorted(by_file[fid], key=lambda e: -e[4])[:12]
         keep = {id(e) for e in entries}
-        lines = [f"{files[fid][0]}:"]
+        lines = [f"{shown(files[fid][0])}:"]
         for entry in by_file[fid]:
             if id(entry) in keep:
                 indent = "  " * (1 + entry[3].count(".") + (1 if entry[3] else 0))

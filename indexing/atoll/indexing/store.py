@@ -1,31 +1,36 @@
 """The SQLite side of the index: files, symbols (FTS5 over name words), chunks (FTS5/BM25).
 
-WAL mode, one connection per thread, one writer at a time. Every file is replaced in
-its own transaction, so a process killed mid-run leaves a consistent database that is
-at most the one file in flight behind. A database that fails to open or check is set
-aside (``index.db.corrupt-<time>``) and rebuilt.
+WAL mode, one connection per thread. Many processes may read one index at once; only
+the holder of the folder's writer lock (:mod:`atoll.indexing.lock`) opens it for
+writing, and only a writer ever repairs anything. A full run commits a batch of files
+per transaction, so a process killed mid-run leaves a consistent database that is at
+most one batch behind.
+
+A database is set aside (renamed ``index.db.corrupt-<time>``, never deleted) only when
+SQLite says it is not a database or ``PRAGMA quick_check`` fails. "Locked" or "busy"
+is another process at work, never damage.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from atoll.indexing.model import Chunk, Symbol
-from atoll.indexing.names import search_terms, split_identifiers
+from atoll.indexing.analyze import FileState
+from atoll.indexing.files import from_db, to_db
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
+# Rows are numbered in insertion order (``id``), so a full run appends to every table
+# and FTS index instead of writing all over a large file. A chunk's ``cid`` is its
+# stable, content-addressed id: the id of its vector.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
@@ -42,10 +47,11 @@ CREATE INDEX IF NOT EXISTS symbols_lname ON symbols(lname);
 CREATE VIRTUAL TABLE IF NOT EXISTS symbols_fts USING fts5(
     words, tokenize = "unicode61 tokenchars '_'", prefix = '2 3');
 CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY, file_id INTEGER NOT NULL, symbol TEXT NOT NULL,
-    sl INTEGER NOT NULL, el INTEGER NOT NULL, hash TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, cid INTEGER NOT NULL, file_id INTEGER NOT NULL,
+    symbol TEXT NOT NULL, sl INTEGER NOT NULL, el INTEGER NOT NULL, hash TEXT NOT NULL,
     embedded INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
+CREATE INDEX IF NOT EXISTS chunks_cid ON chunks(cid);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, extra, symbol, detail = column);
 CREATE TABLE IF NOT EXISTS ref_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
@@ -56,6 +62,7 @@ SYMBOL_COLUMNS = (
 )
 SYMBOL_FROM = "symbols s JOIN files f ON f.id = s.file_id LEFT JOIN ref_counts r ON r.name = s.name"
 Row = tuple[Any, ...]
+_BUSY = ("locked", "busy")
 
 
 class CorruptIndexError(Exception):
@@ -63,44 +70,31 @@ class CorruptIndexError(Exception):
 
 
 class OldSchemaError(CorruptIndexError):
-    """A healthy index written by another version of atoll: rebuilt, not kept."""
+    """A healthy index written by another version of atoll: set aside, rebuilt."""
 
 
-@dataclass(frozen=True)
-class FileState:
-    hash: str
-    mtime_ns: int
-    size: int
-
-
-def chunk_id(relative: str, content: str, occurrence: int) -> int:
-    """A stable 63-bit id: the same chunk text in the same file keeps its id (and vector)."""
-    digest = hashlib.blake2b(f"{relative}\0{content}\0{occurrence}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "big") >> 1
-
-
-def encode_refs(counts: Counter[str]) -> str:
-    return "\n".join(f"{name}\t{n}" for name, n in counts.items())
-
-
-def decode_refs(blob: str) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for line in blob.splitlines():
-        name, _, n = line.partition("\t")
-        if n:
-            counts[name] = int(n)
-    return counts
+class IndexBusyError(RuntimeError):
+    """Another process holds the database locked longer than we wait; not damage."""
 
 
 class IndexClosedError(RuntimeError):
     """The index was closed (e.g. the server is shutting down) while work was under way."""
 
 
-class SymbolStore:
-    """Thread-safe access to ``index.db``; writes are serialised by a lock."""
+class ReadOnlyIndexError(RuntimeError):
+    """A write on an index this process only reads (another process is its writer)."""
 
-    def __init__(self, path: Path) -> None:
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc) for w in _BUSY)
+
+
+class SymbolStore:
+    """Thread-safe access to ``index.db``; a writable store's writes are serialised."""
+
+    def __init__(self, path: Path, *, writable: bool = True) -> None:
         self.path = path
+        self.writable = writable
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._connections: list[sqlite3.Connection] = []
@@ -108,24 +102,53 @@ class SymbolStore:
         self.generation = 0  # bumped on every write; caches key on it
         self.bulk = False  # a full run is writing: caches may lag a little
         self.recovered_from: Path | None = None
+        self.unavailable = ""  # a read-only store that cannot be read: why
         # Closing waits for calls in flight: closing a connection another thread is
         # using crashes the process inside SQLite.
         self.closed = False
         self._busy = 0
         self._idle = threading.Condition()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if writable:
+            self._open_for_writing()
+        else:
+            self._open_for_reading()
+
+    # -- opening -------------------------------------------------------------------
+    def _open_for_writing(self) -> None:
         try:
             self._check()
-        except (sqlite3.DatabaseError, CorruptIndexError) as exc:
+        except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise IndexBusyError(f"{self.path} is locked by another process: {exc}") from exc
+            if isinstance(exc, sqlite3.OperationalError):
+                raise  # cannot open or write the file (permissions, disk): not damage
+            self.recovered_from = self._set_aside(exc)
+            self._check()
+        except CorruptIndexError as exc:
             self.recovered_from = self._set_aside(exc)
             self._check()
 
-    # -- connections ---------------------------------------------------------------
+    def _open_for_reading(self) -> None:
+        if not self.path.exists():
+            self.unavailable = "not indexed yet"
+            return
+        try:
+            found = self._connect().execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.Error as exc:
+            self.unavailable = f"cannot read the index: {exc}"
+            log.warning("index %s: %s (its writer will check it)", self.path, self.unavailable)
+            return
+        if found is None or found[0] != SCHEMA_VERSION:
+            self.unavailable = "the index has another format; `atoll index` rebuilds it"
+
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-        # WAL is a property of the file, set once by _check(); readers never wait for writers.
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=OFF")
+        if self.writable:
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            # WAL is a property of the file, set once by _check(); readers never wait.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        else:
+            uri = f"{self.path.absolute().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA cache_size=-32000")
         with self._all_lock:
             self._connections.append(conn)
@@ -157,23 +180,29 @@ class SymbolStore:
             conn.close()
 
     def _set_aside(self, exc: Exception) -> Path | None:
-        if isinstance(exc, OldSchemaError):
-            log.warning("index %s has another format (%s): rebuilding it", self.path, exc)
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            return None
-        target = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d%H%M%S')}")
+        """Rename the database (and its WAL) out of the way; never delete it.
+
+        Returns the new name of a damaged database (None for one of another format:
+        nothing went wrong, the user need not be told).
+        """
+        stamp = time.strftime("%Y%m%d%H%M%S")
+        tag = "old-format" if isinstance(exc, OldSchemaError) else "corrupt"
+        target = self.path.with_name(f"{self.path.name}.{tag}-{stamp}")
         log.warning(
-            "index database %s is unusable (%s): set aside as %s, rebuilding",
+            "index database %s is %s (%s): set aside as %s, rebuilding",
             self.path,
+            "of another format" if tag == "old-format" else "unusable",
             exc,
             target.name,
         )
         self.path.replace(target)
         for suffix in ("-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-        return target
+            side = Path(f"{self.path}{suffix}")
+            if side.exists():
+                side.replace(Path(f"{target}{suffix}"))
+        return None if tag == "old-format" else target
 
+    # -- lifetime ------------------------------------------------------------------
     @contextmanager
     def _in_use(self) -> Iterator[None]:
         with self._idle:
@@ -203,6 +232,9 @@ class SymbolStore:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction; raises :class:`ReadOnlyIndexError` on a read-only store."""
+        if not self.writable:
+            raise ReadOnlyIndexError(f"{self.path} is open read-only")
         with self._in_use(), self._write_lock:
             conn = self.conn
             try:
@@ -215,7 +247,17 @@ class SymbolStore:
             finally:
                 self.generation += 1
 
-    # -- meta ----------------------------------------------------------------------
+    # -- reads ---------------------------------------------------------------------
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
+        """Run a read; raises :class:`IndexClosedError` once the store is closing.
+
+        A read-only store that cannot be read answers nothing, never an error.
+        """
+        with self._in_use():
+            if self.unavailable:
+                return []
+            return self.conn.execute(sql, tuple(params)).fetchall()
+
     def get_meta(self, key: str, default: str = "") -> str:
         rows = self.query("SELECT value FROM meta WHERE key=?", (key,))
         return str(rows[0][0]) if rows else default
@@ -224,188 +266,45 @@ class SymbolStore:
         with self.write() as conn:
             conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    # -- files ---------------------------------------------------------------------
     def file_states(self) -> dict[str, FileState]:
         rows = self.query("SELECT path, hash, mtime_ns, size FROM files")
-        return {r[0]: FileState(r[1], r[2], r[3]) for r in rows}
-
-    def replace_file(
-        self,
-        relative: str,
-        language: str,
-        state: FileState,
-        vendored: bool,
-        symbols: Sequence[Symbol],
-        chunks: Sequence[Chunk],
-        refs: Counter[str],
-        *,
-        update_ref_counts: bool = True,
-        chunk_words: Sequence[str] | None = None,
-    ) -> tuple[set[int], set[int]]:
-        """Replace one file's rows; returns (chunk ids removed, chunk ids added).
-
-        ``chunk_words`` (the split identifiers of each chunk) may come precomputed from a
-        worker process, which keeps the single writer busy with SQLite only.
-        """
-        words = (
-            chunk_words if chunk_words is not None else [split_identifiers(c.text) for c in chunks]
-        )
-        with self.write() as conn:
-            old = self._delete(conn, relative, update_ref_counts)
-            cur = conn.execute(
-                "INSERT INTO files (path, language, hash, mtime_ns, size, vendored, refs) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    relative,
-                    language,
-                    state.hash,
-                    state.mtime_ns,
-                    state.size,
-                    int(vendored),
-                    encode_refs(refs),
-                ),
-            )
-            file_id = cur.lastrowid
-            first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM symbols").fetchone()[0])
-            conn.executemany(
-                "INSERT INTO symbols (id, file_id, name, lname, kind, container, sl, sc, el, ec, "
-                "nsl, nsc, nel, nec, signature, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        first + n,
-                        file_id,
-                        s.name,
-                        s.name.lower(),
-                        s.kind,
-                        s.container,
-                        s.start_line,
-                        s.start_col,
-                        s.end_line,
-                        s.end_col,
-                        s.sel_start_line,
-                        s.sel_start_col,
-                        s.sel_end_line,
-                        s.sel_end_col,
-                        s.signature,
-                        s.doc,
-                    )
-                    for n, s in enumerate(symbols)
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO symbols_fts (rowid, words) VALUES (?, ?)",
-                [(first + n, search_terms(s.name)) for n, s in enumerate(symbols)],
-            )
-            seen: Counter[str] = Counter()
-            rows = []
-            for c, extra in zip(chunks, words, strict=True):
-                cid = chunk_id(relative, c.content_hash, seen[c.content_hash])
-                seen[c.content_hash] += 1
-                rows.append((cid, c, extra, 1 if cid in old.embedded else 0))
-            conn.executemany(
-                "INSERT OR REPLACE INTO chunks (id, file_id, symbol, sl, el, hash, embedded) "
-                "VALUES (?,?,?,?,?,?,?)",
-                [
-                    (cid, file_id, c.symbol, c.start_line, c.end_line, c.content_hash, e)
-                    for cid, c, _, e in rows
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO chunks_fts (rowid, text, extra, symbol) VALUES (?,?,?,?)",
-                [(cid, c.text, extra, c.symbol) for cid, c, extra, _ in rows],
-            )
-            new = {row[0] for row in rows}
-            if update_ref_counts:
-                self._add_refs(conn, refs, 1)
-        return old.chunks - new, new - old.embedded
+        return {from_db(r[0]): FileState(r[1], r[2], r[3]) for r in rows}
 
     def file_state(self, relative: str) -> FileState | None:
-        rows = self.query("SELECT hash, mtime_ns, size FROM files WHERE path = ?", (relative,))
+        rows = self.query(
+            "SELECT hash, mtime_ns, size FROM files WHERE path = ?", (to_db(relative),)
+        )
         return FileState(rows[0][0], rows[0][1], rows[0][2]) if rows else None
-
-    def touch_file(self, relative: str, state: FileState) -> None:
-        """Same content, new mtime: remember it so the next run skips the file."""
-        with self.write() as conn:
-            conn.execute(
-                "UPDATE files SET mtime_ns = ?, size = ? WHERE path = ?",
-                (state.mtime_ns, state.size, relative),
-            )
-
-    def remove_file(self, relative: str, *, update_ref_counts: bool = True) -> set[int]:
-        with self.write() as conn:
-            return self._delete(conn, relative, update_ref_counts).chunks
-
-    @dataclass
-    class _Old:
-        chunks: set[int]
-        embedded: set[int]
-
-    def _delete(self, conn: sqlite3.Connection, relative: str, refs: bool) -> SymbolStore._Old:
-        row = conn.execute("SELECT id, refs FROM files WHERE path=?", (relative,)).fetchone()
-        if row is None:
-            return SymbolStore._Old(set(), set())
-        file_id = row[0]
-        chunk_rows = conn.execute(
-            "SELECT id, embedded FROM chunks WHERE file_id=?", (file_id,)
-        ).fetchall()
-        conn.execute(
-            "DELETE FROM symbols_fts WHERE rowid IN (SELECT id FROM symbols WHERE file_id=?)",
-            (file_id,),
-        )
-        conn.execute("DELETE FROM symbols WHERE file_id=?", (file_id,))
-        conn.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE file_id=?)",
-            (file_id,),
-        )
-        conn.execute("DELETE FROM chunks WHERE file_id=?", (file_id,))
-        conn.execute("DELETE FROM files WHERE id=?", (file_id,))
-        if refs:
-            self._add_refs(conn, decode_refs(row[1]), -1)
-        return SymbolStore._Old({r[0] for r in chunk_rows}, {r[0] for r in chunk_rows if r[1]})
-
-    @staticmethod
-    def _add_refs(conn: sqlite3.Connection, refs: Counter[str], sign: int) -> None:
-        conn.executemany(
-            "INSERT INTO ref_counts (name, n) VALUES (?, ?) "
-            "ON CONFLICT(name) DO UPDATE SET n = n + excluded.n",
-            ((name, sign * n) for name, n in refs.items()),
-        )
-
-    def rebuild_ref_counts(self) -> None:
-        """Recount references from every file's stored counts (after a bulk run)."""
-        total: Counter[str] = Counter()
-        for (blob,) in self.query("SELECT refs FROM files"):
-            total.update(decode_refs(blob))
-        with self.write() as conn:
-            conn.execute("DELETE FROM ref_counts")
-            conn.executemany("INSERT INTO ref_counts VALUES (?, ?)", total.items())
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('refs_dirty', '0')")
 
     def counts(self) -> dict[str, int]:
         return {
-            table: int(self.query(f"SELECT count(*) FROM {table}")[0][0])
+            table: int(found[0][0]) if (found := self.query(f"SELECT count(*) FROM {table}")) else 0
             for table in ("files", "symbols", "chunks")
         }
 
-    def pending_chunks(self, limit: int) -> list[tuple[int, str, str, str, str]]:
-        """Chunks not yet embedded: (id, path, language, symbol, text)."""
-        return self.query(
-            "SELECT c.id, f.path, f.language, c.symbol, t.text FROM chunks c "
-            "JOIN files f ON f.id = c.file_id JOIN chunks_fts t ON t.rowid = c.id "
-            "WHERE c.embedded = 0 LIMIT ?",
-            (limit,),
-        )
+    def pending_chunks(
+        self, limit: int, after: int = -1
+    ) -> list[tuple[int, str, str, str, str, int]]:
+        """Chunks not yet embedded, in row order after row ``after``:
+        (cid, path, language, symbol, text, row)."""
+        return [
+            (int(r[0]), from_db(r[1]), r[2], r[3], r[4], int(r[5]))
+            for r in self.query(
+                "SELECT c.cid, f.path, f.language, c.symbol, t.text, c.id FROM chunks c "
+                "JOIN files f ON f.id = c.file_id JOIN chunks_fts t ON t.rowid = c.id "
+                "WHERE c.embedded = 0 AND c.id > ? ORDER BY c.id LIMIT ?",
+                (after, limit),
+            )
+        ]
+
+    def pending_count(self) -> int:
+        found = self.query("SELECT count(*) FROM chunks WHERE embedded = 0")
+        return int(found[0][0]) if found else 0
 
     def mark_embedded(self, ids: Iterable[int]) -> None:
         with self.write() as conn:
-            conn.executemany("UPDATE chunks SET embedded = 1 WHERE id = ?", ((i,) for i in ids))
+            conn.executemany("UPDATE chunks SET embedded = 1 WHERE cid = ?", ((i,) for i in ids))
 
     def reset_embedded(self) -> None:
         with self.write() as conn:
             conn.execute("UPDATE chunks SET embedded = 0")
-
-    # -- reads ---------------------------------------------------------------------
-    def query(self, sql: str, params: Iterable[object] = ()) -> list[Row]:
-        """Run a read; raises :class:`IndexClosedError` once the store is closing."""
-        with self._in_use():
-            return self.conn.execute(sql, tuple(params)).fetchall()

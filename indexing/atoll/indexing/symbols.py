@@ -14,6 +14,7 @@ from typing import Any
 
 from atoll.indexing import model
 from atoll.indexing.model import Symbol
+from atoll.languages import Language
 
 KINDS: dict[str, int] = {
     "class": model.CLASS,
@@ -159,7 +160,7 @@ def _comment_doc(node: Any) -> str:
     return _first_line("\n".join(lines)) if lines else ""
 
 
-def _collect(language: str, root: Any, query: Any) -> list[_Def]:
+def _collect(lang: Language, root: Any, query: Any) -> list[_Def]:
     from tree_sitter import QueryCursor
 
     found: dict[tuple[int, int, int], _Def] = {}
@@ -179,7 +180,7 @@ def _collect(language: str, root: Any, query: Any) -> list[_Def]:
         receiver_nodes = captures.get("receiver")
         receiver = _text(receiver_nodes[0]) if receiver_nodes else ""
         name = _text(names[0])
-        if language == "qmljs" and kind == model.OBJECT:
+        if lang.object_ids and kind == model.OBJECT:
             name = _qml_id(node) or name
         span = (node.start_byte, node.end_byte, kind)
         if span not in found:
@@ -212,9 +213,9 @@ def _nest(defs: list[_Def]) -> list[_Def]:
     return top
 
 
-def extract_symbols(path: Path, language: str, data: bytes, tree: Any, query: Any) -> list[Symbol]:
+def extract_symbols(path: Path, lang: Language, data: bytes, tree: Any, query: Any) -> list[Symbol]:
     """Symbols of one parsed file, in source order (parents before their children)."""
-    defs = _collect(language, tree.root_node, query)
+    defs = _collect(lang, tree.root_node, query)
     _nest(defs)
     pos = Positions(data)
     out: list[Symbol] = []
@@ -223,8 +224,8 @@ def extract_symbols(path: Path, language: str, data: bytes, tree: Any, query: An
             continue
         node, name_node = d.node, d.name_node
         container = d.qualified[: -len(d.name) - 1] if d.qualified != d.name else ""
-        qml_id = _qml_id(node) if language == "qmljs" and d.kind == model.OBJECT else ""
-        if language == "python" and d.kind in (model.CLASS, model.FUNCTION, model.METHOD):
+        qml_id = _qml_id(node) if lang.object_ids and d.kind == model.OBJECT else ""
+        if lang.docstrings and d.kind in (model.CLASS, model.FUNCTION, model.METHOD):
             doc = _python_doc(node)
         else:
             doc = _comment_doc(node)
@@ -236,7 +237,7 @@ def extract_symbols(path: Path, language: str, data: bytes, tree: Any, query: An
                 kind=d.kind,
                 container=container,
                 path=path,
-                language=language,
+                language=lang.name,
                 start_line=sr,
                 start_col=pos.column(sr, sc),
                 end_line=er,

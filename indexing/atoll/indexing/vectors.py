@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import re
-import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,20 +84,40 @@ class VectorStore(Protocol):
     def close(self) -> None: ...
 
 
-class EdgeVectorStore:
-    """Qdrant Edge: Qdrant's engine in-process, a shard folder under the index folder."""
+class VectorStoreBusy(RuntimeError):
+    """Another process has the embedded vector store open: not damage, never repaired."""
 
-    def __init__(self, folder: Path, dim: int) -> None:
+
+class EdgeVectorStore:
+    """Qdrant Edge: Qdrant's engine in-process, a shard folder under the index folder.
+
+    A shard is one process's at a time (its WAL is locked). One that is locked raises
+    :class:`VectorStoreBusy`; one that fails to load for any other reason is set aside
+    (renamed ``shard.unusable-<time>``, never deleted) and rebuilt when ``repair``.
+    """
+
+    def __init__(self, folder: Path, dim: int, *, repair: bool = True) -> None:
         import qdrant_edge as q
 
         self.q = q
         config = q.EdgeConfig(vectors=q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine))
-        if (folder / "segments").exists() or (folder.exists() and any(folder.iterdir())):
+        if folder.exists() and any(folder.iterdir()):
             try:
                 self.shard = q.EdgeShard.load(str(folder))
             except Exception as exc:
-                log.warning("vector shard %s is unusable (%s): rebuilding", folder, exc)
-                shutil.rmtree(folder, ignore_errors=True)
+                if "WouldBlock" in str(exc):
+                    raise VectorStoreBusy(
+                        f"the vector store {folder} is open in another process"
+                    ) from exc
+                if not repair:
+                    raise
+                aside = set_aside(folder, "unusable")
+                log.warning(
+                    "vector shard %s is unusable (%s): set aside as %s, rebuilding",
+                    folder,
+                    exc,
+                    aside.name,
+                )
                 self.shard = q.EdgeShard.create(str(folder), config)
         else:
             self.shard = q.EdgeShard.create(str(folder), config)
@@ -246,6 +266,13 @@ class ClientVectorStore:
 
     def close(self) -> None:
         self.client.close()
+
+
+def set_aside(folder: Path, why: str) -> Path:
+    """Rename a vector folder out of the way (``<name>.<why>-<time>``); never delete it."""
+    target = folder.with_name(f"{folder.name}.{why}-{time.strftime('%Y%m%d%H%M%S')}")
+    folder.replace(target)
+    return target
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -57,11 +58,23 @@ def load(
     return loaded
 
 
+def index_notes(index: Any) -> None:
+    """Say on stderr why an index answered less than it could (not indexed, lexical only)."""
+    if index.store.unavailable:
+        err_console.print(
+            f"[yellow]index:[/] {index.store.unavailable} (`atoll index` builds it)",
+            highlight=False,
+        )
+    elif index.vectors.error:
+        err_console.print(f"[yellow]lexical only:[/] {index.vectors.error}", highlight=False)
+
+
 def _default(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
     if isinstance(value, Path):
-        return str(value)
+        # A name that is not UTF-8 is shown with \xNN escapes, never a write error.
+        return os.fsencode(value).decode("utf-8", "backslashreplace")
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")

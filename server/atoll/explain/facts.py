@@ -128,7 +128,8 @@ def call_sites(index: SymbolSource, facts: HoverFacts, *, limit: int = 3) -> lis
     """Up to ``limit`` uses of the symbol from code search, never the definition itself."""
     word = re.compile(rf"\b{re.escape(facts.name)}\b")
     sites: list[CallSite] = []
-    hits: Sequence[HitLike] = index.search(facts.name, k=limit * 4)
+    # Uses of a name are found by its spelling: no embedding model needed for a hover.
+    hits: Sequence[HitLike] = index.search(facts.name, k=limit * 4, mode="lexical")
     for hit in hits:
         hit_lines = hit.text.splitlines()
         for offset, line in enumerate(hit_lines):

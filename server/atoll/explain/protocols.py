@@ -53,7 +53,9 @@ class SymbolSource(Protocol):
 
     def definitions(self, name: str) -> Sequence[SymbolLike]: ...
 
-    def search(self, query: str, k: int = 10) -> Sequence[HitLike]: ...
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid") -> Sequence[HitLike]:
+        """Code search; ``mode="lexical"`` never loads the embedding model."""
+        ...
 
 
 class ChatModel(Protocol):

@@ -13,23 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from atoll import languages
+
 log = logging.getLogger(__name__)
 
-# File suffix -> tree-sitter-language-pack grammar name.
-LANGUAGES: dict[str, str] = {
-    ".py": "python",
-    ".pyi": "python",
-    ".rs": "rust",
-    ".qml": "qmljs",
-    ".js": "javascript",
-    ".ts": "typescript",
-    ".go": "go",
-    ".c": "c",
-    ".h": "c",
-    ".cpp": "cpp",
-    ".hpp": "cpp",
-    ".java": "java",
-}
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Leaves that name something; anything else (operators, literals, keywords) gets no hover.
 _NAME_NODE = re.compile(r"(^|_)identifier$|^(type|field|property|shorthand_field)_identifier$")
@@ -82,11 +69,14 @@ class HoverTarget:
 
 
 def language_for(path: Path | None, language_id: str | None = None) -> str | None:
-    """The grammar name for a file, from its suffix, else from the editor's language id."""
-    if path is not None and path.suffix in LANGUAGES:
-        return LANGUAGES[path.suffix]
+    """The language of a file (the registry's name), from its name, else the editor's id."""
+    if path is not None:
+        found = languages.for_path(path)
+        if found is not languages.TEXT:
+            return found.name
     if language_id:
-        return "qmljs" if language_id == "qml" else language_id
+        known = languages.for_lsp_id(language_id)
+        return known.name if known is not None else language_id
     return None
 
 
@@ -147,15 +137,21 @@ _PARSERS: dict[str, Any] = {}
 
 
 def _parser(language: str) -> Any:
-    if language not in _PARSERS:
+    lang = languages.get(language)
+    # Known to the registry: its grammar (or none). Unknown: the editor's name may
+    # still be one of the language pack's grammars.
+    grammar = lang.grammar if lang is not languages.TEXT else language
+    if not grammar:
+        return None
+    if grammar not in _PARSERS:
+        _PARSERS[grammar] = None
         try:
             from tree_sitter_language_pack import get_parser
 
-            _PARSERS[language] = get_parser(language)  # type: ignore[arg-type]
+            _PARSERS[grammar] = get_parser(grammar)  # type: ignore[arg-type]
         except Exception as exc:  # no grammar, or the pack is missing
-            log.debug("no tree-sitter parser for %s: %s", language, exc)
-            _PARSERS[language] = None
-    return _PARSERS[language]
+            log.debug("no tree-sitter parser for %s: %s", grammar, exc)
+    return _PARSERS[grammar]
 
 
 def _in_comment_or_string(text: str, start: int) -> bool:

@@ -61,11 +61,24 @@ class AtollServer(LanguageServer):
         self._background: set[asyncio.Task[Any]] = set()
         # Set once the protocol runs; lets worker threads hand results back.
         self.event_loop: asyncio.AbstractEventLoop | None = None
-        # The workspace index: set by the indexer feature as soon as it opens.
+        # The workspace index: set by the indexer feature as soon as it opens; the
+        # event is set then (or once it is clear that no index will open).
         self.index: WorkspaceIndex | None = None
+        self.index_opened = asyncio.Event()
         # The one local text model (completion + explanations), set at `initialized`
         # by features/inline_completion.py; None when no backend could start.
         self.llm: TextModel | None = None
+
+    async def opened_index(self, timeout_s: float = 15.0) -> WorkspaceIndex | None:
+        """The index, once it has opened: a request right after start-up answers from
+        the index on disk instead of an empty list (opening takes a fraction of a second)."""
+        if not self.index_opened.is_set():
+            try:
+                await asyncio.wait_for(self.index_opened.wait(), timeout_s)
+            except TimeoutError:
+                log.warning("the index did not open within %.0f s; answering without it", timeout_s)
+        index = self.index
+        return index if index is not None and not index.closed else None
 
     @property
     def config(self) -> AtollConfig:

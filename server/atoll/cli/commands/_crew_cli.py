@@ -55,7 +55,7 @@ def open_index(root: Path, config: AtollConfig, enabled: bool) -> CodeIndex | No
     try:
         from atoll.indexing import WorkspaceIndex
 
-        return WorkspaceIndex.open(root, config)
+        return WorkspaceIndex.open(root, config, write=False)
     except Exception as exc:  # the crew works without it, and says so to the model
         err_console.print(f"[yellow]index unavailable:[/] {escape(str(exc))}")
         return None

@@ -108,9 +108,12 @@ class Chat:
     def _index(self) -> None:
         from atoll.indexing import WorkspaceIndex
 
-        index = self.index or WorkspaceIndex.open(self.root, self.config)
-        stats = index.index_all()
+        index = self.index or WorkspaceIndex.open(self.root, self.config, command="chat")
         self.index = index
+        if not index.promote():
+            self.say("info", f"not indexed here: {index.read_only_reason()}")
+            return
+        stats = index.index_all()
         self.say(
             "info", f"indexed {stats.files} files: {stats.symbols} symbols, {stats.chunks} chunks"
         )

@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
             try:
                 from atoll.indexing import WorkspaceIndex
 
-                code_index = WorkspaceIndex.open(root, config)
+                code_index = WorkspaceIndex.open(root, config, write=False)
             except Exception as exc:
                 console.print(f"[yellow]index unavailable:[/] {exc}")
         engine = CompletionEngine(

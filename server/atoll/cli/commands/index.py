@@ -1,20 +1,36 @@
-"""``atoll index [PATH]``: build or refresh the workspace index, with a progress bar."""
+"""``atoll index [PATH]``: build or refresh the workspace index, with a progress bar.
+
+One process writes an index at a time. When another one does (the editor's ``atoll
+serve`` keeps the index fresh itself; another ``atoll index`` is running), this command
+waits for it up to ``--wait`` seconds, then reports who writes it and what the index
+holds, and exits 0: the index is being kept, just not by this process.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 
 from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
     console,
+    err_console,
     fail,
     find_workspace,
     load,
     print_json,
+)
+
+if TYPE_CHECKING:
+    from atoll.indexing import IndexStats, WorkspaceIndex
+
+WAIT_OPTION = typer.Option(
+    0.0, "--wait", metavar="SECONDS", help="Wait this long for another process writing the index."
 )
 
 
@@ -22,48 +38,89 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def index(
         path: Path = typer.Argument(None, help="Workspace folder (default: the current one)."),
+        wait: float = WAIT_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Index a workspace: symbols, chunks and (unless turned off) embeddings."""
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        from atoll.indexing import WorkspaceIndex
+        from atoll.indexing import IndexBusyError, WorkspaceIndex
 
         root = find_workspace(path) if path is None else path.resolve()
         if not root.is_dir():
             fail(f"{root} is not a folder")
         loaded = load(root, sets)
-        idx = WorkspaceIndex.open(root, loaded.config)
         try:
-            if as_json:
-                stats = idx.index_all()
-            else:
-                with Progress(
-                    TextColumn("[bold]indexing"),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TextColumn("{task.description}"),
-                    console=console,
-                    transient=True,
-                ) as bar:
-                    task = bar.add_task("", total=None)
-
-                    def progress(done: int, total: int, current: str) -> None:
-                        bar.update(task, completed=done, total=total, description=current[-60:])
-
-                    stats = idx.index_all(progress)
+            idx = WorkspaceIndex.open(root, loaded.config, command="index", wait_s=wait)
+        except IndexBusyError as exc:
+            fail(f"{exc}; try again, or --wait")
+        try:
+            if not idx.writable:
+                _someone_else(idx, root, as_json)
+                return
+            stats = idx.index_all() if as_json else _with_progress(idx)
         finally:
             idx.close()
         if as_json:
             print_json({"workspace": root, "index": idx.folder, **asdict(stats)})
             return
-        console.print(
-            f"[green]indexed[/] {root}: {stats.files} files ({stats.indexed} parsed, "
-            f"{stats.unchanged} unchanged, {stats.removed} removed, {stats.skipped} skipped), "
-            f"{stats.symbols} symbols, {stats.chunks} chunks, {stats.embedded} embedded "
-            f"in {stats.seconds:.2f} s",
+        _report(root, stats)
+
+
+def _someone_else(idx: WorkspaceIndex, root: Path, as_json: bool) -> None:
+    counts = idx.stats()
+    reason = idx.read_only_reason()
+    if as_json:
+        writer = asdict(idx.writer) if idx.writer else None
+        print_json({"workspace": root, "index": idx.folder, "indexed_here": False,
+                    "writer": writer, "reason": reason, **counts})  # fmt: skip
+        return
+    console.print(
+        f"[yellow]not indexed here:[/] {escape(reason)}, and keeps it up to date "
+        f"(--wait SECONDS waits for it). The index holds {counts['files']} files, "
+        f"{counts['symbols']} symbols, {counts['chunks']} chunks.",
+        highlight=False,
+    )
+
+
+def _with_progress(idx: WorkspaceIndex) -> IndexStats:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("[bold]{task.fields[phase]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(phase: str, done: int, total: int, item: str) -> None:
+            if phase not in tasks:
+                label = "indexing" if phase == "parse" else "embedding"
+                tasks[phase] = bar.add_task("", total=total or None, phase=label)
+            bar.update(tasks[phase], completed=done, total=total, description=item[-60:])
+
+        return idx.index_all(progress)
+
+
+def _report(root: Path, stats: IndexStats) -> None:
+    console.print(
+        f"[green]indexed[/] {escape(str(root))}: {stats.files} files ({stats.indexed} parsed, "
+        f"{stats.unchanged} unchanged, {stats.removed} removed, {stats.skipped} skipped), "
+        f"{stats.symbols} symbols, {stats.chunks} chunks, {stats.embedded} embedded "
+        f"in {stats.seconds:.2f} s",
+        highlight=False,
+    )
+    for error in stats.errors[:5]:
+        console.print(f"[yellow]parse error:[/] {escape(error)}", highlight=False)
+    for note in stats.notes[:5]:
+        console.print(f"[dim]skipped:[/] {escape(note)}", highlight=False)
+    if len(stats.notes) > 5:
+        console.print(f"[dim]… {len(stats.notes) - 5} more skipped (see the log)[/]")
+    if stats.embed_error:
+        err_console.print(
+            f"[yellow]embedding stopped:[/] {escape(stats.embed_error)} (symbols and text "
+            "search are complete; the next `atoll index` continues)",
             highlight=False,
         )
-        for error in stats.errors[:5]:
-            console.print(f"[yellow]parse error:[/] {error}", highlight=False)

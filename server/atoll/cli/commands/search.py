@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    console,
+    find_workspace,
+    index_notes,
+    load,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,11 +32,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Search the indexed code."""
         from atoll.indexing import WorkspaceIndex
+        from atoll.indexing.files import shown
 
         root = find_workspace(workspace)
-        idx = WorkspaceIndex.open(root, load(root, sets).config)
+        idx = WorkspaceIndex.open(root, load(root, sets).config, write=False)
         try:
             hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
+            index_notes(idx)
         finally:
             idx.close()
         if as_json:
@@ -37,11 +47,11 @@ def register(app: typer.Typer) -> None:
         for h in hits:
             rel = h.path.relative_to(root) if h.path.is_relative_to(root) else h.path
             console.print(
-                f"[bold]{escape(str(rel))}:{h.start_line + 1}-{h.end_line + 1}[/] "
+                f"[bold]{escape(shown(str(rel)))}:{h.start_line + 1}-{h.end_line + 1}[/] "
                 f"[cyan]{escape(h.symbol)}[/] [dim]{h.score:.4f}[/]",
                 highlight=False,
             )
             for line in h.text.splitlines()[:4]:
                 console.print(f"    {escape(line)}", highlight=False)
         if not hits:
-            console.print("no results (has the workspace been indexed? `atoll index`)")
+            console.print("no results")

@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    console,
+    find_workspace,
+    index_notes,
+    load,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -22,22 +30,24 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Find symbols by name (index the workspace first with `atoll index`)."""
         from atoll.indexing import WorkspaceIndex
+        from atoll.indexing.files import shown
 
         root = find_workspace(workspace)
-        idx = WorkspaceIndex.open(root, load(root, sets).config)
+        idx = WorkspaceIndex.open(root, load(root, sets).config, write=False)
         try:
             found = idx.find_symbols(query, limit)
+            index_notes(idx)
         finally:
             idx.close()
         if as_json:
             print_json([{**asdict(s), "kind_name": s.kind_name} for s in found])
             return
         for s in found:
-            where = f"{s.path.relative_to(root) if s.path.is_relative_to(root) else s.path}"
+            where = shown(str(s.path.relative_to(root) if s.path.is_relative_to(root) else s.path))
             console.print(
                 f"[bold]{escape(s.qualified_name)}[/] [dim]{s.kind_name}[/] "
                 f"{escape(where)}:{s.sel_start_line + 1}  [dim]{escape(s.signature)}[/]",
                 highlight=False,
             )
         if not found:
-            console.print("no symbols found (has the workspace been indexed? `atoll index`)")
+            console.print("no symbols found")

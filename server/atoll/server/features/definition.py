@@ -11,6 +11,7 @@ import re
 
 from lsprotocol import types
 
+from atoll import languages
 from atoll.indexing import Symbol
 from atoll.server.app import AtollServer
 from atoll.server.documents import DocumentError, cursor_at
@@ -39,7 +40,7 @@ def register(server: AtollServer) -> None:
     async def definition(
         ls: AtollServer, params: types.DefinitionParams
     ) -> list[types.Location] | None:
-        index = ls.index
+        index = await ls.opened_index()
         if index is None:
             return None
         try:
@@ -54,8 +55,6 @@ def register(server: AtollServer) -> None:
         found = await asyncio.to_thread(index.definitions, word)
         if not found:
             return None
-        from atoll.indexing.languages import language_for
-
-        language = language_for(cursor.path) if cursor.path else ""
+        language = languages.for_path(cursor.path).name if cursor.path else ""
         ordered = rank(found, language, str(cursor.path))
         return [location(s) for s in ordered[:20]]

@@ -11,6 +11,7 @@ import asyncio
 from lsprotocol import types
 
 from atoll.indexing import Symbol
+from atoll.indexing.index import parse_alone
 from atoll.server.app import AtollServer, uri_to_path
 from atoll.server.features._symbol_convert import (
     location,
@@ -69,11 +70,11 @@ def register(server: AtollServer) -> None:
             return []
         doc = ls.workspace.text_documents.get(uri)
         text = doc.source if doc is not None else None
-        index = ls.index
+        index = await ls.opened_index()
         if index is not None:
             symbols = await asyncio.to_thread(index.symbols_in_file, path, text)
         else:
-            symbols = await asyncio.to_thread(_parse_alone, ls, path, text)
+            symbols = await asyncio.to_thread(parse_alone, path, text)
         if _hierarchical(ls):
             return hierarchy(symbols)
         return [
@@ -85,27 +86,3 @@ def register(server: AtollServer) -> None:
             )
             for s in symbols
         ]
-
-
-def _parse_alone(ls: AtollServer, path: object, text: str | None) -> list[Symbol]:
-    """Before the index opens: parse the one file directly."""
-    from pathlib import Path
-
-    from atoll.indexing.analyze import parse_text
-    from atoll.indexing.languages import language_for
-
-    assert isinstance(path, Path)
-    if text is None:
-        try:
-            text = path.read_text("utf-8", "replace")
-        except OSError:
-            return []
-    symbols, _, _ = parse_text(
-        path,
-        language_for(path),
-        text.encode("utf-8", "surrogatepass"),
-        text,
-        chunks=False,
-        chunk_tokens=0,
-    )
-    return symbols

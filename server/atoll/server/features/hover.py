@@ -79,8 +79,8 @@ class HoverFeature:
     async def close(self) -> None:
         await self.explainer.aclose()
 
-    def _index(self) -> SymbolSource | None:
-        return cast(SymbolSource | None, getattr(self.server, "index", None))
+    async def _index(self) -> SymbolSource | None:
+        return cast(SymbolSource | None, await self.server.opened_index())
 
     def _chat(self) -> ChatModel | None:
         if not self.server.config.hover.explain:
@@ -98,8 +98,10 @@ class HoverFeature:
         doc = open_document(server, uri)
         language = language_for(cursor.path, doc.language_id if doc else None)
         target = find_target(cursor.text, cursor.offset, language)
-        index = self._index()
-        if target is None or index is None:
+        if target is None:
+            return None
+        index = await self._index()
+        if index is None:
             return None
         buffers = open_buffers(server)
         facts = await asyncio.to_thread(

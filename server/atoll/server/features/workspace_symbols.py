@@ -1,4 +1,4 @@
-"""``workspace/symbol``: fuzzy search over the index (answers while indexing runs)."""
+"""``workspace/symbol``: fuzzy search over the index (from disk at once, and while indexing runs)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def register(server: AtollServer) -> None:
     async def workspace_symbol(
         ls: AtollServer, params: types.WorkspaceSymbolParams
     ) -> list[types.WorkspaceSymbol]:
-        index = ls.index
+        index = await ls.opened_index()
         if index is None:
             return []
         found = await asyncio.to_thread(index.find_symbols, params.query, LIMIT)
