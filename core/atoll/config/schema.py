@@ -100,6 +100,9 @@ class IndexingConfig:
     workers: int = 0
     # "ast": functions/classes/objects as chunks; "lines": fixed 40-line windows.
     chunking: Literal["ast", "lines"] = "ast"
+    # A server that only reads the index (another process writes it) tries to take over
+    # writing this often, in seconds.
+    takeover_s: float = 15.0
     # Following links can index files outside the workspace: the user decides, not a repo.
     follow_symlinks: bool = field(default=False, metadata=MACHINE)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from atoll import languages
 from atoll.indexing.chunks import ast_chunks, line_chunks
-from atoll.indexing.files import SkipFile, is_vendored, read_source, shown
+from atoll.indexing.files import SkipFile, is_vendored, read_source, shown, to_db
 from atoll.indexing.grammars import parser_and_query
 from atoll.indexing.model import Chunk, Symbol
 from atoll.indexing.names import (
@@ -76,7 +76,8 @@ def decode_refs(blob: str) -> Counter[str]:
 
 def chunk_id(relative: str, content: str, occurrence: int) -> int:
     """A stable 63-bit id: the same chunk text in the same file keeps its id (and vector)."""
-    digest = hashlib.blake2b(f"{relative}\0{content}\0{occurrence}".encode(), digest_size=8)
+    key = f"{to_db(relative)}\0{content}\0{occurrence}"  # to_db: valid UTF-8 for any name
+    digest = hashlib.blake2b(key.encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big") >> 1
 
 

@@ -8,12 +8,16 @@ from pathlib import Path
 
 from atoll.indexing.files import from_db, to_db
 from atoll.indexing.model import SearchHit
+from atoll.indexing.names import words
 from atoll.indexing.store import SymbolStore
 from atoll.indexing.vectorside import VectorSide
 
 log = logging.getLogger(__name__)
 RRF_K = 60
-_TERM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+")
+# What FTS5's unicode61 tokenizer sees as one token: a run of letters and digits (it
+# splits at `_`, so a snake_case query must be split the same way; one quoted term
+# holding several tokens would be a phrase, which a detail=column index refuses).
+_TERM = re.compile(r"[^\W_]+")
 _STOP = frozenset(
     [
         "a",
@@ -49,7 +53,11 @@ _STOP = frozenset(
 
 def fts_query(text: str) -> str:
     """Any of the query's words (BM25 ranks documents holding more and rarer ones first)."""
-    terms = [t.lower() for t in _TERM.findall(text)]
+    terms: list[str] = []
+    for token in _TERM.findall(text):
+        terms.append(token.lower())
+        if not token.islower() and not token.isupper():
+            terms.extend(words(token))  # totalUnits: also "total", "units" (the extra column)
     terms = [t for t in dict.fromkeys(terms) if t not in _STOP] or terms[:1]
     return " OR ".join(f'"{t}"' for t in terms[:32])
 

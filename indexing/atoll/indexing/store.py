@@ -286,9 +286,9 @@ class SymbolStore:
         self, limit: int, after: int = -1
     ) -> list[tuple[int, str, str, str, str, int]]:
         """Chunks not yet embedded, in row order after row ``after``:
-        (cid, path, language, symbol, text, row)."""
+        (cid, path as stored, language, symbol, text, row)."""
         return [
-            (int(r[0]), from_db(r[1]), r[2], r[3], r[4], int(r[5]))
+            (int(r[0]), r[1], r[2], r[3], r[4], int(r[5]))
             for r in self.query(
                 "SELECT c.cid, f.path, f.language, c.symbol, t.text, c.id FROM chunks c "
                 "JOIN files f ON f.id = c.file_id JOIN chunks_fts t ON t.rowid = c.id "

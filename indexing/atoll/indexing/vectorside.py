@@ -19,6 +19,7 @@ from pathlib import Path
 
 from atoll.config import AtollConfig
 from atoll.indexing.embed import Embedder, EmbeddingError, make_embedder, pipelined
+from atoll.indexing.files import to_db
 from atoll.indexing.lock import WriterLock, holder
 from atoll.indexing.model import Progress
 from atoll.indexing.store import SymbolStore
@@ -245,7 +246,8 @@ class VectorSide:
             return []
         try:
             [vec] = embedder.embed([text])
-            found = vectors.query(vec, n, language=language, path_prefix=prefix)
+            where = to_db(prefix) if prefix else None  # payloads hold the stored spelling
+            found = vectors.query(vec, n, language=language, path_prefix=where)
         except EmbeddingError as exc:
             self._fail(str(exc))
             return []

@@ -6,7 +6,7 @@ start answers from the index on disk. Then the freshness check runs in the backg
 
 When another process writes this workspace's index (an ``atoll index`` in a terminal,
 another editor window's server), this server reads it and says so in ``atoll.status``;
-it tries to take over as the writer every ``PROMOTE_EVERY_S`` seconds and indexes
+it tries to take over as the writer every ``indexing.takeover_s`` seconds and indexes
 once it has. The run reports LSP work-done progress for parsing and for embedding.
 """
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REPORT_EVERY_S = 0.2
-PROMOTE_EVERY_S = 15.0
 
 
 class IndexerState:
@@ -151,7 +150,7 @@ async def _run_index(server: AtollServer, state: IndexerState) -> None:
     while not index.writable:
         state.set(state="reader", writer=index.read_only_reason())
         log.info("reading the index only: %s; will take over when it is done", state.writer)
-        await asyncio.sleep(PROMOTE_EVERY_S)
+        await asyncio.sleep(max(0.1, server.config.indexing.takeover_s))
         if index.closed or server.index is not index:
             return
         await asyncio.to_thread(state.refresh_counts, server)
