@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -132,12 +133,21 @@ def test_embeddings_hybrid_search_and_model_change(sample_workspace: Path) -> No
     models.write_text(models.read_text() + "\n\ndef extra() -> int:\n    return 1\n")
     assert 1 <= idx.index_all().embedded < first.chunks  # only the changed chunks
     idx.close()
-    # Another model (or dimension) than the vectors were built with: said, and rebuilt.
+    # Another model than the vectors were built with: said, old vectors set aside, rebuilt.
     manifest = sample_workspace / ".atoll/vectors/manifest.json"
-    manifest.write_text(manifest.read_text().replace('"dim": 384', '"dim": 768'))
+    built = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**built, "model": "/models/another-model"}))
     idx = WorkspaceIndex.open(sample_workspace, cfg)
     assert idx.index_all().embedded == idx.stats()["chunks"]
     assert idx.search("stock worth in money", 3, language="python")
+    idx.close()
+    assert len(list(manifest.parent.glob("shard.replaced-*"))) == 1
+    # The same name but another size (a model swapped behind it): found once embedding.
+    manifest.write_text(json.dumps({**built, "dim": 768}))
+    models.write_text(models.read_text() + "\n\ndef more() -> int:\n    return 2\n")
+    idx = WorkspaceIndex.open(sample_workspace, cfg)
+    assert idx.index_all().embedded == idx.stats()["chunks"]
+    assert json.loads(manifest.read_text())["dim"] == 384
     idx.close()
 
 

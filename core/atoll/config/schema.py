@@ -81,7 +81,8 @@ class IndexingConfig:
     index_dir: str = field(default=".atoll", metadata=WORKSPACE_PATH)
     max_file_kb: int = 512
     embeddings: bool = True
-    chunk_tokens: int = 256
+    # Measured (atoll bench retrieval): 384 beat 256, 320 and 448 on recall.
+    chunk_tokens: int = 384
     embed_batch: int = 32  # texts per embedding call
     # Local CPU embedding: torch threads (0: one per CPU but one, left to the editor).
     embed_threads: int = 0
@@ -213,6 +214,7 @@ class DeployConfig:
     architect: VllmServerConfig = VllmServerConfig()
     coder: VllmServerConfig = VllmServerConfig()
     completion: VllmServerConfig = VllmServerConfig()
+    embeddings: VllmServerConfig = VllmServerConfig()
 
 
 @dataclass(frozen=True)

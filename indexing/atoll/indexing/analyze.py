@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 # (name, kind, container, sl, sc, el, ec, nsl, nsc, nel, nec, signature, doc, fts words)
 SymbolRow = tuple[str, int, str, int, int, int, int, int, int, int, int, str, str, str]
-# (id, symbol, start line, end line, content hash, text, fts extra words)
-ChunkRow = tuple[int, str, int, int, str, str, str]
+# (id, symbol, start line, end line, content hash, text, fts extra words, context)
+ChunkRow = tuple[int, str, int, int, str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def parse_text(
         parser, query = parser_and_query(language)
         tree = parser.parse(data)
         symbols = extract_symbols(path, lang, data, tree, query)
-        pieces = ast_chunks(path, language, text, tree, symbols, chunk_tokens) if chunks else []
+        pieces = ast_chunks(path, language, text, symbols, chunk_tokens) if chunks else []
         return symbols, pieces, ""
     except Exception as exc:  # a grammar bug must not stop the run
         log.warning("parsing %s failed: %s; indexed by lines only", shown(str(path)), exc)
@@ -149,6 +149,8 @@ def chunk_rows(relative: str, chunks: list[Chunk], camel: dict[str, str]) -> lis
                 c.content_hash,
                 c.text,
                 camel_words(c.text, camel),
+                # The file is part of every chunk's context: "inventory/models.py".
+                f"{shown(relative)} | {c.context}" if c.context else shown(relative),
             )
         )
     return rows

@@ -1,20 +1,44 @@
-"""Retrieval chunks: AST nodes (a function, method, class, QML object) cut to a token size.
+"""Retrieval chunks cut along the definitions of a file, each carrying where it sits.
 
-A node that fits is one chunk; a larger one is split at its children's boundaries,
-recursively. Leading comments stick to the node after them, and small neighbours are
-merged while the result still fits. Files without a grammar get line windows.
+A definition (function, method, class, struct, QML object) that fits the token budget
+is one chunk, with the comments and decorators right above it. A larger one is cut at
+its own child definitions, recursively; the lines left between them (a class's header
+and fields, a module's statements) become chunks of their own, and a large definition
+without children is cut into line windows. Chunks come from the symbols' line ranges,
+so no second walk over the syntax tree is needed.
+
+Each chunk also has a *context* line, searched and embedded with it but not shown: the
+file, the signatures of the definitions around it (``class Inventory(Base)`` for a
+method) and, for a piece of a longer definition, that definition's signature. A
+method's chunk then knows its class, and every piece of a long function knows the
+function, which is what makes definition-shaped chunks beat plain line windows.
+Files without a grammar get line windows.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
-from typing import Any
 
+from atoll.indexing import model
 from atoll.indexing.model import Chunk, Symbol
 
 BYTES_PER_TOKEN = 4  # a rough, model-independent estimate for code
 WINDOW_LINES = 40
+# Definitions that are chunks of their own; fields, variables and constants stay with
+# the lines around them.
+UNIT_KINDS = frozenset(
+    {
+        model.CLASS, model.STRUCT, model.INTERFACE, model.ENUM, model.FUNCTION, model.METHOD,
+        model.CONSTRUCTOR, model.MODULE, model.NAMESPACE, model.OBJECT,
+    }
+)  # fmt: skip
+# First line, last line, symbol, and the names of the definitions in it (none: lines
+# between definitions).
+Piece = tuple[int, int, str, tuple[str, ...]]
+_LEADING = ("#", "//", "/*", "*", "@", "--", ";", "///", "#[")
 
 
 def content_hash(text: str) -> str:
@@ -25,113 +49,156 @@ def estimate_tokens(text: str) -> int:
     return (len(text) + BYTES_PER_TOKEN - 1) // BYTES_PER_TOKEN
 
 
-def _atoms(node: Any, max_bytes: int, out: list[tuple[int, int, int, int, bool]]) -> None:
-    """Leaf spans (start_byte, end_byte, start_row, end_row, is_comment) that fit, in order."""
-    if node.end_byte - node.start_byte <= max_bytes or node.named_child_count == 0:
-        out.append((node.start_byte, node.end_byte, node.start_point[0], node.end_point[0], False))
-        return
-    first = node.named_children[0]
-    if first.start_point[0] > node.start_point[0]:
-        # The header of a large node (`class Foo(Base):`) before its first child.
-        out.append(
-            (
-                node.start_byte,
-                first.start_byte,
-                node.start_point[0],
-                first.start_point[0] - 1,
-                False,
-            )
+@dataclass
+class _Unit:
+    symbol: Symbol | None  # None: the file
+    start: int
+    end: int
+    children: list[_Unit] = field(default_factory=list)
+
+
+class _Cutter:
+    def __init__(self, path: Path, language: str, text: str, max_tokens: int) -> None:
+        self.path = path
+        self.language = language
+        self.lines = text.split("\n")
+        self.max_bytes = max(64, max_tokens * BYTES_PER_TOKEN)
+        self.max_tokens = max_tokens
+        # Bytes up to each line, so a span's size is one subtraction.
+        self.offsets = [0, *accumulate(len(line) + 1 for line in self.lines)]
+        self.out: list[Chunk] = []
+
+    def size(self, start: int, end: int) -> int:
+        return self.offsets[end + 1] - self.offsets[start]
+
+    def chunk(self, start: int, end: int, symbol: str, context: str) -> None:
+        while start <= end and not self.lines[start].strip():
+            start += 1
+        while end >= start and not self.lines[end].strip():
+            end -= 1
+        if start > end:
+            return
+        text = "\n".join(self.lines[start : end + 1])
+        self.out.append(
+            Chunk(self.path, self.language, symbol, start, end, text, content_hash(text), context)
         )
-    for child in node.named_children:
-        if "comment" in child.type:
-            out.append(
-                (child.start_byte, child.end_byte, child.start_point[0], child.end_point[0], True)
-            )
-        else:
-            _atoms(child, max_bytes, out)
+
+    def windows(self, start: int, end: int, symbol: str, context: str) -> None:
+        """Line windows of up to the token budget over a span (a long definition)."""
+        for first, last, _, _ in self._spans(start, end, symbol):
+            self.chunk(first, last, symbol, context)
+
+    def unit(self, unit: _Unit, context: str) -> None:
+        symbol = unit.symbol
+        name = symbol.qualified_name if symbol else ""
+        if symbol is not None and self.size(unit.start, unit.end) <= self.max_bytes:
+            self._emit_group([_whole(unit)], context)
+            return
+        inner = _join(context, symbol.signature or name) if symbol else context
+        if not unit.children:
+            self.windows(unit.start, unit.end, name, inner)
+            return
+        # Cut at the children. Children that fit, and the lines between them, are
+        # pieces; neighbouring pieces are merged while they fit (a run of small
+        # functions is one chunk, a class's fields stay with its first method).
+        pieces: list[Piece] = []
+        cursor = unit.start
+        for child in unit.children:
+            if child.start > cursor:
+                pieces.extend(self._spans(cursor, child.start - 1, name))
+            if self.size(child.start, child.end) <= self.max_bytes and child.symbol:
+                pieces.append(_whole(child))
+            else:
+                self.merged(pieces, inner)
+                pieces = []
+                self.unit(child, inner)
+            cursor = child.end + 1
+        if cursor <= unit.end:
+            pieces.extend(self._spans(cursor, unit.end, name))
+        self.merged(pieces, inner)
+
+    def _spans(self, start: int, end: int, name: str) -> list[Piece]:
+        """Line windows over a span, as pieces (the text between definitions)."""
+        spans: list[Piece] = []
+        first = start
+        while first <= end:
+            last = first
+            while last < end and self.size(first, last + 1) <= self.max_bytes:
+                last += 1
+            spans.append((first, last, name, ()))
+            first = last + 1
+        return spans
+
+    def merged(self, pieces: list[Piece], context: str) -> None:
+        group: list[Piece] = []
+        for piece in pieces:
+            if group and self.size(group[0][0], piece[1]) > self.max_bytes:
+                self._emit_group(group, context)
+                group = []
+            group.append(piece)
+        if group:
+            self._emit_group(group, context)
+
+    def _emit_group(self, group: list[Piece], context: str) -> None:
+        """One chunk of consecutive pieces; the definitions it holds are named in its
+        context, up front, where an embedding model that truncates still sees them."""
+        symbols = [p[2] for p in group if p[3]] or [p[2] for p in group if p[2]]
+        names = [n for p in group for n in p[3]]
+        if len(names) > 1:
+            context = _join(context, ", ".join(dict.fromkeys(names)))
+        self.chunk(group[0][0], group[-1][1], symbols[0] if symbols else "", context)
 
 
-def _attach_comments(
-    atoms: list[tuple[int, int, int, int, bool]], max_bytes: int
-) -> list[tuple[int, int, int, int]]:
-    """Glue a run of comments onto the node that follows it, when the pair still fits."""
-    merged: list[tuple[int, int, int, int]] = []
-    pending: list[tuple[int, int, int, int, bool]] = []
-    for atom in atoms:
-        if atom[4]:
-            pending.append(atom)
+def _whole(unit: _Unit) -> Piece:
+    """A definition that fits, as a piece: itself and what it defines."""
+    assert unit.symbol is not None
+    names = (unit.symbol.name, *(c.symbol.name for c in unit.children if c.symbol))
+    return (unit.start, unit.end, unit.symbol.qualified_name, names)
+
+
+def _join(context: str, signature: str) -> str:
+    return f"{context} | {signature}" if context else signature
+
+
+def _units(symbols: list[Symbol], lines: list[str], last_line: int) -> _Unit:
+    """The definition tree by line ranges; each unit starts at its leading comments."""
+    root = _Unit(None, 0, last_line)
+    stack = [root]
+    for s in symbols:  # parents come before their children, in source order
+        if s.kind not in UNIT_KINDS:
             continue
-        if pending and atom[1] - pending[0][0] <= max_bytes:
-            merged.append((pending[0][0], atom[1], pending[0][2], atom[3]))
-        else:
-            merged.extend(p[:4] for p in pending)
-            merged.append(atom[:4])
-        pending = []
-    merged.extend(p[:4] for p in pending)
-    return merged
+        start, end = _lead_in(lines, s.start_line), min(s.end_line, last_line)
+        while len(stack) > 1 and start > stack[-1].end:
+            stack.pop()
+        parent = stack[-1]
+        if parent.children and start <= parent.children[-1].end:
+            if s.end_line <= parent.children[-1].end:
+                continue  # on a line of its sibling (a one-line lambda, `a = b = f()`)
+            start = parent.children[-1].end + 1
+        start = max(start, parent.start if parent.symbol else 0)
+        unit = _Unit(s, start, max(start, end))
+        parent.children.append(unit)
+        stack.append(unit)
+    return root
 
 
-def _symbol_for(symbols: list[Symbol], start: int, end: int) -> str:
-    inside = [s for s in symbols if start <= s.start_line <= end]
-    if inside:
-        return inside[0].qualified_name
-    around = [s for s in symbols if s.start_line <= start and s.end_line >= end]
-    return around[-1].qualified_name if around else ""
-
-
-def _make(path: Path, language: str, lines: list[str], start: int, end: int, symbol: str) -> Chunk:
-    text = "\n".join(lines[start : end + 1])
-    return Chunk(path, language, symbol, start, end, text, content_hash(text))
+def _lead_in(lines: list[str], start: int) -> int:
+    """The first line of the comments and decorators directly above ``start``."""
+    while start > 0 and lines[start - 1].strip().startswith(_LEADING):
+        start -= 1
+    return start
 
 
 def ast_chunks(
-    path: Path,
-    language: str,
-    text: str,
-    tree: Any,
-    symbols: list[Symbol],
-    max_tokens: int,
+    path: Path, language: str, text: str, symbols: list[Symbol], max_tokens: int
 ) -> list[Chunk]:
-    """AST chunks of a parsed file (line-window chunks when the tree gives none)."""
-    max_bytes = max(64, max_tokens * BYTES_PER_TOKEN)
-    raw: list[tuple[int, int, int, int, bool]] = []
-    _atoms(tree.root_node, max_bytes, raw)
-    atoms = _attach_comments(raw, max_bytes)
-    lines = text.split("\n")
-    chunks: list[Chunk] = []
-    group: tuple[int, int, int, int] | None = None
-    for atom in atoms:
-        if group is not None and atom[1] - group[0] <= max_bytes:
-            group = (group[0], atom[1], group[2], max(group[3], atom[3]))
-            continue
-        if group is not None:
-            chunks.extend(_emit(path, language, lines, group, symbols, max_tokens))
-        group = atom
-    if group is not None:
-        chunks.extend(_emit(path, language, lines, group, symbols, max_tokens))
-    return chunks or line_chunks(path, language, text, max_tokens)
-
-
-def _emit(
-    path: Path,
-    language: str,
-    lines: list[str],
-    group: tuple[int, int, int, int],
-    symbols: list[Symbol],
-    max_tokens: int,
-) -> list[Chunk]:
-    start, end = group[2], max(group[2], group[3])
-    if not any(lines[i].strip() for i in range(start, min(end + 1, len(lines)))):
-        return []
-    chunk = _make(path, language, lines, start, end, _symbol_for(symbols, start, end))
-    if estimate_tokens(chunk.text) <= max_tokens * 2:
-        return [chunk]
-    # One huge leaf (a long string, a table): fall back to windows within it.
-    windows = line_chunks(path, language, chunk.text, max_tokens)
-    return [
-        _make(path, language, lines, w.start_line + start, w.end_line + start, chunk.symbol)
-        for w in windows
-    ]
+    """Definition-shaped chunks of a parsed file (line windows when it defines nothing)."""
+    cutter = _Cutter(path, language, text, max_tokens)
+    root = _units(symbols, cutter.lines, len(cutter.lines) - 1)
+    if not root.children:
+        return line_chunks(path, language, text, max_tokens)
+    cutter.unit(root, "")
+    return cutter.out
 
 
 def line_chunks(
@@ -150,6 +217,7 @@ def line_chunks(
                 break
             end += 1
         if any(line.strip() for line in lines[start:end]):
-            chunks.append(_make(path, language, lines, start, end - 1, ""))
+            body = "\n".join(lines[start:end])
+            chunks.append(Chunk(path, language, "", start, end - 1, body, content_hash(body)))
         start = end
     return chunks

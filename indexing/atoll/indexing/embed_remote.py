@@ -28,7 +28,7 @@ BACKOFF_S = 0.5
 class RemoteEmbedder:
     """``indexing.embed_endpoint``: batched, concurrent, retried."""
 
-    def __init__(self, config: AtollConfig) -> None:
+    def __init__(self, config: AtollConfig, *, retries: int = RETRIES) -> None:
         import openai
 
         endpoint = config.indexing.embed_endpoint
@@ -43,6 +43,7 @@ class RemoteEmbedder:
             timeout=endpoint.timeout_s,
             max_retries=0,  # retried here, with back-off and one clear error
         )
+        self.retries = retries
         self._dim = 0
         self._lock = threading.Lock()
 
@@ -71,7 +72,8 @@ class RemoteEmbedder:
     def _call(self, texts: list[str]) -> list[list[float]]:
         import openai
 
-        for attempt in range(RETRIES + 1):
+        error = ""
+        for attempt in range(self.retries + 1):
             try:
                 response = self._client.embeddings.create(
                     model=self.model, input=texts, encoding_format="float"
@@ -87,12 +89,13 @@ class RemoteEmbedder:
                         "indexing.embed_endpoint.model and the server's --max-model-len"
                     ) from exc
                 error = f"the embedding server {self.base_url} failed (HTTP {exc.status_code})"
-            if attempt < RETRIES:
+            if attempt < self.retries:
                 delay = BACKOFF_S * 2**attempt
                 log.info("%s; retrying in %.1f s", error, delay)
                 time.sleep(delay)
         raise EmbeddingError(
-            f"{error}; gave up after {RETRIES + 1} tries (is it running? `atoll doctor` checks it)"
+            f"{error}; gave up after {self.retries + 1} tries (is it running? `atoll doctor` "
+            "checks it)"
         )
 
     def close(self) -> None:
@@ -101,12 +104,21 @@ class RemoteEmbedder:
 
 def _vectors(response: Any, expected: int, url: str) -> list[list[float]]:
     data = sorted(response.data, key=lambda item: item.index)
-    vectors = [list(map(float, item.embedding)) for item in data]
+    vectors = [_pooled(item.embedding) for item in data]
     if len(vectors) != expected or not all(vectors):
         raise EmbeddingError(
             f"the embedding server {url} returned {len(vectors)} vectors for {expected} texts"
         )
     return vectors
+
+
+def _pooled(embedding: Any) -> list[float]:
+    """One vector per text. A server without pooling (llama.cpp serving a chat model)
+    answers one vector per token: their mean is the text's."""
+    if embedding and isinstance(embedding[0], list):
+        count = len(embedding)
+        return [sum(column) / count for column in zip(*embedding, strict=True)]
+    return [float(x) for x in embedding]
 
 
 def _unit(vector: list[float]) -> list[float]:

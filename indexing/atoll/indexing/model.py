@@ -92,6 +92,9 @@ class Chunk:
     end_line: int  # 0-based, inclusive
     text: str
     content_hash: str
+    # Searched and embedded with the text, never shown: the file and the signatures
+    # of the definitions around the chunk ("models.py | class Inventory(Base)").
+    context: str = ""
 
 
 @dataclass

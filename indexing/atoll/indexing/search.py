@@ -106,7 +106,7 @@ class HybridSearch:
         sql = (
             "SELECT c.cid FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
             f"JOIN files f ON f.id = c.file_id WHERE {' AND '.join(where)} "
-            f"ORDER BY bm25(chunks_fts, 1.0, 0.5, 2.0) LIMIT {int(n)}"
+            f"ORDER BY bm25(chunks_fts, 1.0, 0.5, 2.0, 1.0) LIMIT {int(n)}"
         )
         try:
             return [int(r[0]) for r in self.store.query(sql, params)]
@@ -138,10 +138,11 @@ class HybridSearch:
             rankings.append(self.lexical(query, depth, language, prefix))
         if mode in ("hybrid", "vector"):
             rankings.append(self.vectors.query(query, depth, language, prefix, wait=wait))
-        return self._hits(rrf([r for r in rankings if r])[: k * 2], k)
+        return self._hits(rrf([r for r in rankings if r])[: k * 4], k)
 
     def _hits(self, fused: list[tuple[int, float]], k: int) -> list[SearchHit]:
         hits: list[SearchHit] = []
+        seen: set[tuple[str, str]] = set()
         for cid, score in fused:
             rows = self.store.query(
                 "SELECT f.path, f.language, c.sl, c.el, t.text, c.symbol FROM chunks c "
@@ -152,6 +153,12 @@ class HybridSearch:
             if not rows:
                 continue  # a vector left behind by an interrupted run
             path, lang, sl, el, text, symbol = rows[0]
+            if symbol:
+                # Pieces of one definition are one answer: the best-ranked piece
+                # stands for it and the others leave room for other definitions.
+                if (path, symbol) in seen:
+                    continue
+                seen.add((path, symbol))
             hits.append(
                 SearchHit(
                     self.root / from_db(str(path)),

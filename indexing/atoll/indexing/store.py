@@ -53,7 +53,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE INDEX IF NOT EXISTS chunks_file ON chunks(file_id);
 CREATE INDEX IF NOT EXISTS chunks_cid ON chunks(cid);
 CREATE INDEX IF NOT EXISTS chunks_pending ON chunks(embedded) WHERE embedded = 0;
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(text, extra, symbol, detail = column);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, extra, symbol, context, detail = column,
+    tokenize = "unicode61 remove_diacritics 0");
 CREATE TABLE IF NOT EXISTS ref_counts (name TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 """
 SYMBOL_COLUMNS = (
@@ -286,11 +288,11 @@ class SymbolStore:
         self, limit: int, after: int = -1
     ) -> list[tuple[int, str, str, str, str, int]]:
         """Chunks not yet embedded, in row order after row ``after``:
-        (cid, path as stored, language, symbol, text, row)."""
+        (cid, path as stored, language, context, text, row)."""
         return [
             (int(r[0]), r[1], r[2], r[3], r[4], int(r[5]))
             for r in self.query(
-                "SELECT c.cid, f.path, f.language, c.symbol, t.text, c.id FROM chunks c "
+                "SELECT c.cid, f.path, f.language, t.context, t.text, c.id FROM chunks c "
                 "JOIN files f ON f.id = c.file_id JOIN chunks_fts t ON t.rowid = c.id "
                 "WHERE c.embedded = 0 AND c.id > ? ORDER BY c.id LIMIT ?",
                 (after, limit),

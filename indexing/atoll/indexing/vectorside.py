@@ -113,6 +113,8 @@ class VectorSide:
         folder = self.folder / "vectors"
         manifest = read_manifest(folder)
         dim = int(manifest.get("dim", 0) or 0) if manifest.get("model") == embedder.name else 0
+        if create and dim and embedder.dim != dim:
+            dim = 0  # about to embed, so the model is loaded: the same name, another size
         current = self._current(embedder, dim) if dim else {}
         if not current or current != manifest:
             if not create:
@@ -156,6 +158,17 @@ class VectorSide:
             aside = set_aside(shard, "replaced")
             log.warning("the old vectors are kept in %s (delete it when done with them)", aside)
 
+    def _other_model(self) -> bool:
+        """The vectors were built with another model or store than configured now (a
+        comparison of names: nothing is loaded)."""
+        manifest = read_manifest(self.folder / "vectors")
+        embedder = self.embedder() if manifest else None
+        if not manifest or embedder is None:
+            return False
+        url = self.config.indexing.qdrant_url
+        wanted = (embedder.name, "server" if url else "edge", url)
+        return (manifest.get("model"), manifest.get("store"), manifest.get("url")) != wanted
+
     def _lost(self) -> bool:
         """Chunks are marked embedded but their vectors' folder is gone (deleted by hand)."""
         folder = self.folder / "vectors"
@@ -183,6 +196,9 @@ class VectorSide:
             log.warning("the vectors of %s are gone: embedding every chunk again", self.root)
             self.store.reset_embedded()
         total = self.store.pending_count()
+        if not total and self._other_model():
+            self.store.reset_embedded()  # models.embedding changed: embed everything again
+            total = self.store.pending_count()
         if not removed and not total:
             return 0  # nothing to do: no model is loaded
         vectors = self.vectors(create=bool(total))
@@ -297,4 +313,5 @@ class VectorSide:
 
 
 def _texts(batch: Pending) -> list[str]:
-    return [f"{symbol}\n{text}" if symbol else text for _, _, _, symbol, text, _ in batch]
+    """What is embedded: the chunk's context line (file, enclosing signatures), then it."""
+    return [f"{context}\n{text}" if context else text for _, _, _, context, text, _ in batch]

@@ -115,11 +115,11 @@ def write_files(
                 symbols.append((next_symbol, file_id, row[0], row[0].lower(), *row[1:13]))
                 terms.append((next_symbol, row[13]))
                 next_symbol += 1
-            for cid, symbol, sl, el, digest, text, extra in facts.chunks:
+            for cid, symbol, sl, el, digest, text, extra, context in facts.chunks:
                 embedded = 1 if cid in removed.embedded else 0
                 kept.add(cid)
                 chunks.append((next_chunk, cid, file_id, symbol, sl, el, digest, embedded))
-                texts.append((next_chunk, text, extra, symbol))
+                texts.append((next_chunk, text, extra, symbol, context))
                 next_chunk += 1
             refs.add(facts.refs, 1)
         conn.executemany(
@@ -134,7 +134,7 @@ def write_files(
             chunks,
         )
         conn.executemany(
-            "INSERT INTO chunks_fts (rowid, text, extra, symbol) VALUES (?,?,?,?)",
+            "INSERT INTO chunks_fts (rowid, text, extra, symbol, context) VALUES (?,?,?,?,?)",
             texts,
         )
         if apply_refs:

@@ -15,7 +15,9 @@ from atoll.config import AtollConfig
 from atoll.config.schema import VllmServerConfig
 
 # Which role's [deploy.<role>] overrides a server takes, and what it is called.
-ROLE_PRIORITY = ("architect", "coder", "reviewer", "tester", "docs", "completion")
+ROLE_PRIORITY = ("architect", "coder", "reviewer", "tester", "docs", "completion", "embeddings")
+# An embedding model is small: its server takes this share of the GPU unless told.
+EMBEDDING_SHARE = 0.08
 OFFLINE_ENV = (
     ("HF_HUB_OFFLINE", "1"),
     ("TRANSFORMERS_OFFLINE", "1"),
@@ -46,6 +48,7 @@ class VllmPlan:
     tool_call_parser: str  # "" when no user needs tools
     quantization: str
     extra_args: tuple[str, ...]
+    runner: str = ""  # "pooling": an embedding model behind /v1/embeddings
 
     def args(self, *, host: str | None = None) -> list[str]:
         """``vllm serve``'s arguments; ``host`` overrides the bind address (containers)."""
@@ -54,13 +57,18 @@ class VllmPlan:
             "--served-model-name", self.model,
             "--host", host or self.host,
             "--port", str(self.port),
-            "--max-model-len", str(self.max_model_len),
+        ]  # fmt: skip
+        if self.max_model_len:  # 0: the model's own (embedding models are short)
+            out += ["--max-model-len", str(self.max_model_len)]
+        out += [
             "--gpu-memory-utilization", f"{self.gpu_memory_utilization:.2f}",
             "--max-num-seqs", str(self.max_num_seqs),
             "--tensor-parallel-size", str(self.tensor_parallel_size),
             "--pipeline-parallel-size", str(self.pipeline_parallel_size),
-            "--enable-prefix-caching",
         ]  # fmt: skip
+        if self.runner:
+            return [*out, "--runner", self.runner, *self.extra_args]
+        out.append("--enable-prefix-caching")
         if self.tool_call_parser:
             out += ["--enable-auto-tool-choice", "--tool-call-parser", self.tool_call_parser]
         if self.quantization:
@@ -101,6 +109,10 @@ def _uses(config: AtollConfig) -> list[tuple[str, str, str, str, bool]]:
         uses.append(
             ("completion", comp.base_url, comp.model, "completion.endpoint.base_url", False)
         )
+    embed = config.indexing.embed_endpoint
+    if embed.base_url:
+        key = "indexing.embed_endpoint.base_url"
+        uses.append(("embeddings", embed.base_url, embed.model, key, False))
     return uses
 
 
@@ -130,28 +142,35 @@ def plan_vllm(config: AtollConfig) -> list[VllmPlan]:
         host, port = _host_port(url, users[0][2])
         drafts.append((name, roles, models[0], host, override.port or port, override, users))
     per_host: dict[str, int] = {}
-    for _, _, _, host, _, _, _ in drafts:
-        per_host[host] = per_host.get(host, 0) + 1
+    embedding_hosts = {d[3] for d in drafts if d[0] == "embeddings"}
+    for name, _, _, host, _, _, _ in drafts:
+        if name != "embeddings":
+            per_host[host] = per_host.get(host, 0) + 1
     plans = []
     for name, roles, model, host, port, override, users in drafts:
-        share = deploy.gpu_memory_utilization / per_host[host]
+        pooling = name == "embeddings"
+        left = deploy.gpu_memory_utilization - (EMBEDDING_SHARE if host in embedding_hosts else 0)
+        share = EMBEDDING_SHARE if pooling else left / per_host[host]
         plans.append(
             VllmPlan(
                 name=name,
-                users=tuple(f"agents.{r}" if r != "completion" else r for r in roles),
+                users=tuple(
+                    r if r in ("completion", "embeddings") else f"agents.{r}" for r in roles
+                ),
                 model=model,
                 model_path=override.model_path
                 or f"{deploy.model_dir.rstrip('/')}/{model.rstrip('/').rsplit('/', 1)[-1]}",
                 host=deploy.bind_host or host,
                 port=port,
-                max_model_len=override.max_model_len or deploy.max_model_len,
+                max_model_len=override.max_model_len or (0 if pooling else deploy.max_model_len),
                 gpu_memory_utilization=round(override.gpu_memory_utilization or share, 2),
                 tensor_parallel_size=deploy.tensor_parallel_size,
                 pipeline_parallel_size=deploy.pipeline_parallel_size,
                 max_num_seqs=deploy.max_num_seqs,
                 tool_call_parser=deploy.tool_call_parser if any(u[3] for u in users) else "",
-                quantization=deploy.quantization,
+                quantization="" if pooling else deploy.quantization,
                 extra_args=deploy.extra_args,
+                runner="pooling" if pooling else "",
             )
         )
     ports = [(p.host, p.port) for p in plans]

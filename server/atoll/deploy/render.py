@@ -51,11 +51,12 @@ def vllm_scripts(plans: list[VllmPlan], source: str, config: AtollConfig) -> Fil
     files: Files = {}
     for plan in plans:
         env = " ".join(f"{k}={v}" for k, v in OFFLINE_ENV)
+        key = "indexing.embed_endpoint.api_key" if plan.runner else "agents.endpoint.api_key"
         files[f"vllm/{plan.name}.sh"] = (
             "#!/bin/sh\n"
             + header(source)
             + f"# {_describe(plan)}\n# {KEY_NOTE}\nset -eu\n"
-            + ': "${VLLM_API_KEY:?set VLLM_API_KEY to the key atoll sends (agents.endpoint.api_key)}"\n'
+            + f': "${{VLLM_API_KEY:?set VLLM_API_KEY to the key atoll sends ({key})}}"\n'
             + f"export {env}\n"
             + "exec "
             + _command(["vllm", "serve", plan.model_path], plan.args()[1:])

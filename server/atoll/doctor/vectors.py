@@ -35,7 +35,12 @@ class EmbeddingIdentity:
     dimension: int | None
 
 
-def configured_embedding(config: AtollConfig) -> EmbeddingIdentity | None:
+def configured_embedding(config: AtollConfig, timeout_s: float = 3.0) -> EmbeddingIdentity | None:
+    if config.indexing.embed_endpoint.base_url:  # the GPU box embeds: ask it
+        from atoll.doctor.embeddings import remote_identity
+
+        found = remote_identity(config, timeout_s)
+        return found if isinstance(found, EmbeddingIdentity) else None
     try:
         resolved = resolve_embedding(config)
     except ModelNotFoundError:
@@ -78,6 +83,8 @@ def _manifest_result(index_dir: Path, config: AtollConfig) -> CheckResult | None
     manifest = read_vector_manifest(index_dir)
     if not manifest:
         return None
+    if config.indexing.embed_endpoint.base_url:
+        return None  # the embedding server check compares those vectors
     try:
         configured = str(resolve_embedding(config).path)
     except ModelNotFoundError:
@@ -194,7 +201,7 @@ def qdrant(ctx: DoctorContext) -> list[CheckResult]:
     config = ctx.loaded.config
     if not (config.indexing.enabled and config.indexing.embeddings):
         return [CheckResult("qdrant", Status.SKIP, "indexing.embeddings is off: no vectors")]
-    want = configured_embedding(config)
+    want = configured_embedding(config, ctx.timeout_s)
     url = config.indexing.qdrant_url
     if not url:
         store = (ctx.workspace / config.indexing.index_dir).resolve()
