@@ -168,3 +168,25 @@ def test_index_of_another_format_is_set_aside_and_rebuilt(sample_workspace: Path
     assert len(list(db.parent.glob("index.db.old-format-*"))) == 1
     assert idx.stats()["files"] == 0 and idx.index_all().symbols > 20
     idx.close()
+
+
+def test_worker_processes_count_references_like_one_process(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    root.mkdir()
+    for i in range(90):  # above the size that uses worker processes
+        (root / f"m{i}.py").write_text(
+            f"from m{(i + 1) % 90} import helper_{(i + 1) % 90}\n\n"
+            f"def helper_{i}(value):\n    return helper_{(i + 1) % 90}(value) + {i}\n"
+        )
+    totals = []
+    for workers in ("1", "2"):
+        cfg = config(
+            root, **{"indexing.workers": workers, "indexing.index_dir": f"../idx{workers}"}
+        )
+        idx = WorkspaceIndex.open(root, cfg)
+        idx.index_all()
+        totals.append(sorted(idx.store.query("SELECT name, n FROM ref_counts")))
+        [helper] = idx.definitions("helper_5")
+        assert helper.references == 3  # its definition, the import and the call
+        idx.close()
+    assert totals[0] == totals[1] and totals[0]

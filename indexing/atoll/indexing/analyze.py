@@ -50,8 +50,10 @@ class FileFacts:
     vendored: bool = False
     symbols: list[SymbolRow] = field(default_factory=list)
     chunks: list[ChunkRow] = field(default_factory=list)
+    # Identifier counts for the reference totals; from a worker, the first file of its
+    # group carries the whole group's (see full_run._analyze_group).
     refs: dict[str, int] = field(default_factory=dict)
-    refs_blob: str = ""  # ``refs`` as the index stores them (made here, off the writer)
+    refs_blob: str = ""  # this file's own counts as the index stores them
     unchanged: bool = False  # same hash as the index already holds
     skipped: str = ""  # why the file is not indexed
     error: str = ""  # a parse failure (the file still has line-window chunks)

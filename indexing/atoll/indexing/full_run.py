@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 PARALLEL_FROM = 64  # files to parse before worker processes pay for their start-up
 BATCH_FILES = 256  # files per transaction ...
 BATCH_S = 1.0  # ... or this long, whichever comes first (readers see progress)
+GROUP = 16  # files per worker job
 
 
 @dataclass(frozen=True)
@@ -175,13 +177,15 @@ def analyze_many(settings: RunSettings, todo: list[tuple[str, str]]) -> Iterator
             initializer=_worker_start,
             initargs=(languages.added(), _workspace_paths(settings.root)),
         )
-        results: Iterable[FileFacts] = pool.map(
-            _analyze_job, [(settings, rel, known) for rel, known in todo], chunksize=16
+        groups = [todo[i : i + GROUP] for i in range(0, len(todo), GROUP)]
+        results: Iterable[list[FileFacts]] = pool.map(
+            _analyze_group, [(settings, group) for group in groups]
         )
     try:
-        for facts in results:
-            done += 1
-            yield facts
+        for group in results:
+            for facts in group:
+                done += 1
+                yield facts
     except BrokenProcessPool as exc:
         # A worker died (out of memory, a grammar crash): the rest is parsed here.
         log.warning("a parsing process failed (%s); parsing the rest in this process", exc)
@@ -224,6 +228,19 @@ def _worker_start(added: tuple[languages.Language, ...], drop: tuple[str, ...]) 
     languages.install(added)
 
 
-def _analyze_job(job: tuple[RunSettings, str, str]) -> FileFacts:
-    settings, rel, known = job
-    return analyze_one(settings, rel, known)
+def _analyze_group(job: tuple[RunSettings, list[tuple[str, str]]]) -> list[FileFacts]:
+    """A worker's share: several files, their reference counts summed here.
+
+    The first file that will be written carries the whole group's counts (the others
+    none), so the single writer adds one table per group instead of one per file.
+    """
+    settings, items = job
+    group = [analyze_one(settings, rel, known) for rel, known in items]
+    written = [f for f in group if f.state is not None and not f.skipped and not f.unchanged]
+    if len(written) > 1:
+        total: Counter[str] = Counter()
+        for facts in written:
+            total.update(facts.refs)
+            facts.refs = {}
+        written[0].refs = dict(total)
+    return group
