@@ -8,7 +8,15 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
+    console,
+    load,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,14 +26,14 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "-k", help="Number of results."),
         lang: str = typer.Option("", "--lang", help="Only this language (python, rust, qml, ...)."),
         path: str = typer.Option("", "--path", help="Only under this workspace-relative folder."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Search the indexed code."""
         from atoll.indexing import WorkspaceIndex
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         idx = WorkspaceIndex.open(root, load(root, sets).config)
         try:
             hits = idx.search(query, k, language=lang or None, path_prefix=path or None)

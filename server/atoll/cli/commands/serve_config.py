@@ -13,10 +13,10 @@ import typer
 from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
+    choose_workspace,
     console,
     err_console,
     fail,
-    find_workspace,
     load,
     print_json,
 )
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
         from atoll.deploy.plan import DeployError
         from atoll.deploy.render import render
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         loaded = load(root, sets)
         try:
             files = render(loaded.config, target, source=f"{root.name}/atoll.toml")
