@@ -23,6 +23,7 @@ SET_OPTION = typer.Option(
     metavar="KEY=VALUE",
     help="Override a setting, e.g. --set completion.max_tokens=32.",
 )
+NOT_INDEXED = "{root} has no index yet: run `atoll index` there first"
 JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output.")
 WORKSPACE_OPTION = typer.Option(
     None,

@@ -124,5 +124,5 @@ def register(app: typer.Typer) -> None:
             )
         else:
             _show(result, backend, note)
-        if result.source == "unavailable":
+        if not result.text:
             raise typer.Exit(1)

@@ -10,10 +10,12 @@ from rich.markup import escape
 
 from atoll.cli.common import (
     JSON_OPTION,
+    NOT_INDEXED,
     SET_OPTION,
     WORKSPACE_OPTION,
     choose_workspace,
     console,
+    err_console,
     load,
     print_json,
 )
@@ -37,6 +39,7 @@ def register(app: typer.Typer) -> None:
         idx = WorkspaceIndex.open(root, load(root, sets).config)
         try:
             hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
+            indexed = idx.stats()["files"] > 0
         finally:
             idx.close()
         if as_json:
@@ -52,4 +55,9 @@ def register(app: typer.Typer) -> None:
             for line in h.text.splitlines()[:4]:
                 console.print(f"    {escape(line)}", highlight=False)
         if not hits:
-            console.print("no results (has the workspace been indexed? `atoll index`)")
+            err_console.print(
+                f"nothing matches {query!r}" if indexed else NOT_INDEXED.format(root=root),
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(1)

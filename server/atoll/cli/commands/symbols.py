@@ -10,10 +10,12 @@ from rich.markup import escape
 
 from atoll.cli.common import (
     JSON_OPTION,
+    NOT_INDEXED,
     SET_OPTION,
     WORKSPACE_OPTION,
     choose_workspace,
     console,
+    err_console,
     load,
     print_json,
 )
@@ -35,6 +37,7 @@ def register(app: typer.Typer) -> None:
         idx = WorkspaceIndex.open(root, load(root, sets).config)
         try:
             found = idx.find_symbols(query, limit)
+            indexed = idx.stats()["files"] > 0
         finally:
             idx.close()
         if as_json:
@@ -48,4 +51,9 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         if not found:
-            console.print("no symbols found (has the workspace been indexed? `atoll index`)")
+            err_console.print(
+                f"no symbol matches {query!r}" if indexed else NOT_INDEXED.format(root=root),
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(1)
