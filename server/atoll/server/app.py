@@ -45,6 +45,11 @@ class AtollServer(LanguageServer):
         super().__init__("atoll", __version__, protocol_cls=AtollProtocol)
         self.cli_settings: dict[str, str] = dict(cli_settings or {})
         self.editor_settings: dict[str, Any] = {}
+        # From a client that splits settings by scope (the VS Code extension): the
+        # workspace's own settings (untrusted) and whether the user trusts the folder.
+        # A client that does not say is trusted, as a terminal user running `atoll` is.
+        self.workspace_settings: dict[str, Any] = {}
+        self.workspace_trusted = True
         self.root: Path | None = None
         self.loaded: LoadedConfig = load_config(None, cli=self.cli_settings)
         # Called after `initialized` (start background work) and after a config change.
