@@ -2,7 +2,7 @@
 
 Every fenced block marked ```` ```bash runnable ```` in README.md, docs/*.md and
 client-vscode/README.md runs with ``bash -euo pipefail`` in a fresh folder laid out like
-the repository (``samples/workspace`` is there), with this checkout's ``atoll`` first on
+the repository (``samples/workspace`` and ``deploy`` are there), with this checkout's ``atoll`` first on
 PATH and an empty HOME. A block that fails makes its claim false, and this test says which.
 Blocks that need more than this machine offers (a GPU box, a running editor) stay plain
 ```` ```bash ````.
@@ -50,7 +50,8 @@ def test_the_docs_mark_commands_runnable() -> None:
 def test_runnable_block(doc: str, line: int, script: str, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    shutil.copytree(REPO / "samples" / "workspace", tmp_path / "samples" / "workspace")
+    for folder in ("samples/workspace", "deploy"):  # what the docs' examples name
+        shutil.copytree(REPO / folder, tmp_path / folder)
     env = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "HOME": str(home),

@@ -13,7 +13,6 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TaskID,
@@ -42,8 +41,8 @@ class PhaseProgress:
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[phase]:<10}"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[unit]}"),
+            # "done/total unit" for a phase; nothing for the spinner that follows one.
+            TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
             TextColumn("[dim]{task.description}"),
             console=console,
@@ -70,7 +69,8 @@ class PhaseProgress:
         if phase not in self._tasks:
             self._finish_tail()
             unit = UNITS.get(phase, "")
-            self._tasks[phase] = self._bar.add_task("", total=None, phase=phase, unit=unit)
+            # The count column starts as the unit alone, until the first report.
+            self._tasks[phase] = self._bar.add_task("", total=None, phase=phase, count=unit)
         return self._tasks[phase]
 
     def _finish_tail(self) -> None:
@@ -82,8 +82,9 @@ class PhaseProgress:
         if not self.enabled:
             return
         task = self._task(phase)
-        self._bar.update(task, completed=done, total=total, description=current[-50:])
+        count = f"{done}/{total} {UNITS.get(phase, '')}".rstrip()
+        self._bar.update(task, completed=done, total=total, description=current[-50:], count=count)
         then = self.after.get(phase, "")
         if done >= total and then and self._tail is None:
             # The bar is full but the command is not done: say what it is doing now.
-            self._tail = self._bar.add_task(then, total=None, phase="then", unit="")
+            self._tail = self._bar.add_task(then, total=None, phase="then", count="")

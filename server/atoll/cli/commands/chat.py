@@ -26,6 +26,7 @@ from atoll.cli.commands._crew_cli import (
     setup,
     show_diff,
 )
+from atoll.cli.commands.index import index_with_progress
 from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class Chat:
         from atoll.indexing import WorkspaceIndex
 
         index = self.index or WorkspaceIndex.open(self.root, self.config)
-        stats = index.index_all()
+        stats = index_with_progress(index, self.config, show=not self.as_json)
         self.index = index
         self.say(
             "info", f"indexed {stats.files} files: {stats.symbols} symbols, {stats.chunks} chunks"

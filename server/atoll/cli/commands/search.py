@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
@@ -37,8 +38,11 @@ def register(app: typer.Typer) -> None:
 
         root = choose_workspace(workspace)
         idx = WorkspaceIndex.open(root, load(root, sets).config)
+        # The first vector query loads the embedding model (seconds): say so meanwhile.
+        waiting = nullcontext() if as_json else err_console.status("searching", spinner="dots")
         try:
-            hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
+            with waiting:
+                hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
             indexed = idx.stats()["files"] > 0
         finally:
             idx.close()
