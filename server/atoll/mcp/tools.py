@@ -8,34 +8,16 @@ Nothing here writes to the workspace.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from atoll.indexing import SearchHit, Symbol
+from atoll.indexing import Symbol
+
+if TYPE_CHECKING:
+    from atoll.indexing import WorkspaceIndex as CodeIndex
 
 MAX_RESULTS = 50
 # A definition longer than this is cut (the agent can read the file for the rest).
 MAX_DEFINITION_LINES = 400
-
-
-class CodeIndex(Protocol):
-    """The parts of :class:`atoll.indexing.WorkspaceIndex` the tools use."""
-
-    root: Path
-
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
-    ) -> list[SearchHit]: ...
-
-    def find_symbols(self, query: str, limit: int = 50) -> list[Symbol]: ...
-
-    def definitions(self, name: str) -> list[Symbol]: ...
-
-    def outline(self, budget_tokens: int = 1024, focus: Any = ()) -> str: ...
 
 
 def relative(root: Path, path: Path) -> str:
