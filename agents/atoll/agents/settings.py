@@ -9,12 +9,13 @@ from atoll.agents.agent import RoleLimits
 from atoll.agents.crew import CrewSettings
 from atoll.agents.models import ChatModel, LlamaCppChatModel, OpenAIChatModel, ScriptedChatModel
 from atoll.agents.roles import ROLES
+from atoll.agents.sandbox import SandboxPolicy
+from atoll.agents.staging import WriteLimits
 from atoll.config import AtollConfig
+from atoll.config.loader import SCRIPTED
 from atoll.config.schema import RoleConfig
 
 CHARS_PER_TOKEN = 4
-# `scripted:<file.json>` replays a script instead of calling a model (tests, recorded demos).
-SCRIPTED = "scripted:"
 
 
 def _role_config(config: AtollConfig, role: str) -> RoleConfig:
@@ -22,7 +23,8 @@ def _role_config(config: AtollConfig, role: str) -> RoleConfig:
     return value if isinstance(value, RoleConfig) else RoleConfig()
 
 
-def crew_settings(config: AtollConfig) -> CrewSettings:
+def crew_settings(config: AtollConfig, root: Path | None = None) -> CrewSettings:
+    """The crew's settings; relative prompt files are read from the workspace ``root``."""
     agents = config.agents
     limits: dict[str, RoleLimits] = {}
     prompts: dict[str, str] = {}
@@ -36,7 +38,8 @@ def crew_settings(config: AtollConfig) -> CrewSettings:
             context_chars=agents.context_tokens * CHARS_PER_TOKEN,
         )
         if rc.prompt:
-            prompts[role] = rc.prompt
+            prompt = Path(rc.prompt).expanduser()
+            prompts[role] = str(root / prompt if root is not None else prompt)
     return CrewSettings(
         roles=tuple(agents.roles),
         max_review_rounds=agents.max_review_rounds,
@@ -47,6 +50,11 @@ def crew_settings(config: AtollConfig) -> CrewSettings:
         tool_protocol=agents.tool_protocol,
         limits=limits,
         prompts=prompts,
+        sandbox=SandboxPolicy.from_config(agents.sandbox),
+        write_limits=WriteLimits(
+            max_file_bytes=agents.sandbox.max_write_kb * 1024,
+            max_run_bytes=agents.sandbox.max_run_kb * 1024,
+        ),
     )
 
 

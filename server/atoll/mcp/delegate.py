@@ -44,7 +44,7 @@ def run_crew(
 
     if not task.strip():
         return {"status": "failed", "reason": "the task is empty", "diff": ""}
-    settings = crew_settings(config)
+    settings = crew_settings(config, root)
     pool = ModelPool(config)
     try:
         pool.check(settings.roles)

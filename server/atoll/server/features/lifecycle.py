@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
 
 
-# Keys of the settings payload that are not settings: the client's split by scope.
+# Keys of the settings object that are not settings: the part that came from the
+# workspace (untrusted) and the editor's Workspace Trust.
 WORKSPACE_SETTINGS = "workspaceSettings"
 WORKSPACE_TRUSTED = "workspaceTrusted"
 
@@ -28,19 +29,18 @@ def _settings(value: Any) -> dict[str, Any]:
     return dict(inner) if isinstance(inner, dict) else dict(value)
 
 
-def _take_scopes(ls: AtollServer, settings: dict[str, Any]) -> dict[str, Any]:
-    """Split a client's payload: the user's settings stay, the workspace's own
-    (``workspaceSettings``) and the folder's trust are kept apart on the server.
-
-    Workspace-scope settings are untrusted like a workspace ``atoll.toml``; until the loader
-    takes them as such a layer they are not applied at all (deny by default).
-    """
-    workspace = settings.pop(WORKSPACE_SETTINGS, None)
+def _take_settings(ls: AtollServer, value: Any) -> bool:
+    """Split what the editor sent into the user's settings, the workspace's and its trust."""
+    settings = _settings(value)
+    if not settings:
+        return False
+    folder = settings.pop(WORKSPACE_SETTINGS, None)
     trusted = settings.pop(WORKSPACE_TRUSTED, None)
-    ls.workspace_settings = dict(workspace) if isinstance(workspace, dict) else {}
+    ls.editor_settings = settings
+    ls.editor_workspace_settings = dict(folder) if isinstance(folder, dict) else {}
     if isinstance(trusted, bool):
         ls.workspace_trusted = trusted
-    return settings
+    return True
 
 
 async def _watch_parent(server: AtollServer, pid: int) -> None:
@@ -53,8 +53,6 @@ async def _watch_parent(server: AtollServer, pid: int) -> None:
 
 
 def register(server: AtollServer) -> None:
-    server.status_providers["trust"] = lambda: {"trusted": server.workspace_trusted}
-
     @server.feature(types.INITIALIZE)
     def initialize(ls: AtollServer, params: types.InitializeParams) -> None:
         ls.event_loop = asyncio.get_running_loop()
@@ -64,7 +62,7 @@ def register(server: AtollServer) -> None:
         if root_uri is None and params.root_path:
             root_uri = f"file://{params.root_path}"
         ls.root = uri_to_path(root_uri) if root_uri else None
-        ls.editor_settings = _take_scopes(ls, _settings(params.initialization_options))
+        _take_settings(ls, params.initialization_options)
         ls.reload_config()
         client = params.client_info.name if params.client_info else "unknown client"
         log.info("atoll %s serving %s for %s", ls.version, ls.root or "(no folder)", client)
@@ -79,13 +77,7 @@ def register(server: AtollServer) -> None:
     async def did_change_configuration(
         ls: AtollServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        raw = _settings(params.settings)
-        # A client that splits by scope sends its whole tree each time, so an empty one
-        # means "back to the defaults"; others may send nothing on a change.
-        whole = WORKSPACE_TRUSTED in raw
-        settings = _take_scopes(ls, raw)
-        if settings or whole:
-            ls.editor_settings = settings
+        _take_settings(ls, params.settings)
         ls.reload_config()
         await ls.run_hooks(ls.on_config_changed)
 
