@@ -131,7 +131,7 @@ try {
   step("file opened", true);
 
   const status = await wb.statusText(180000);
-  step("status bar: model and index", /atoll: (?!stopped)/.test(status) && /index/.test(status), status);
+  step("status bar: model, index and sandbox", /atoll: (?!stopped)/.test(status) && /index/.test(status) && /sandbox/.test(status), status);
   const warned = await wb.toasts(/invalid settings/);
   step("no settings warning", warned.length === 0, warned.join(" | "));
 
