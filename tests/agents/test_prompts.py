@@ -47,7 +47,7 @@ def test_coder_task_golden() -> None:
 
 def test_every_role_has_a_system_prompt_and_a_missing_value_is_an_error() -> None:
     for name in ROLES:
-        assert len(render(name)) > 100
+        assert len(render(ROLES[name].system_template)) > 100
     with pytest.raises(KeyError):
         render("coder_task", task="x")
 

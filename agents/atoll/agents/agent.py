@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from atoll.agents.actions import parse_action
@@ -52,6 +52,12 @@ class RoleStats:
     completion_tokens: int = 0
     tool_calls: int = 0
     seconds: float = 0.0
+
+    def add(self, other: RoleStats) -> None:
+        """Add ``other``'s counts to these (a role that ran more than once)."""
+        for item in fields(self):
+            if item.name != "role":
+                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
 
 @dataclass

@@ -67,7 +67,11 @@ def ask(
         on_event=on_event,
     )
     try:
-        result = agent.run(render("ask"), render("task", task=question, context=""), history)
+        result = agent.run(
+            render(role.system_template),
+            render(role.task_template, task=question, context=""),
+            history,
+        )
         return Answer(
             str(result.get("answer", "")).strip(), "done", stats=agent.stats, run_id=run_dir.name
         )
