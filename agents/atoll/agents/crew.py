@@ -15,7 +15,8 @@ from pathlib import Path
 from string import Template
 from typing import Any, Literal
 
-from atoll.agents.agent import EventSink, Protocol, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.agent import EventSink, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.decoding import Protocol
 from atoll.agents.errors import Cancelled, CrewError, EndpointError, StopRun
 from atoll.agents.models import ChatModel
 from atoll.agents.prompts import placeholders, render

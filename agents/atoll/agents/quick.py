@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atoll.agents.agent import EventSink, Protocol, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.agent import EventSink, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.decoding import Protocol
 from atoll.agents.errors import EndpointError, StopRun
 from atoll.agents.models import ChatModel, Message
 from atoll.agents.prompts import render

@@ -14,8 +14,11 @@ from typing import Any
 from atoll.agents.tools import Tool, finish_tool
 
 READ_TOOLS = ("list_dir", "read_file", "search_code", "find_symbols", "outline")
-WRITE_TOOLS = ("edit_file", "write_file", "delete_file", "rename_file")
-CODER_TOOLS = (*READ_TOOLS, *WRITE_TOOLS, "run_command", "diff")
+WRITE_TOOLS = ("write_file", "edit_file", "rename_file", "delete_file")
+# The main tools first: under constrained decoding small models lean towards the first
+# alternatives of the schema.
+CODER_TOOLS = ("write_file", "edit_file", "read_file", "list_dir", "search_code",
+               "find_symbols", "outline", "rename_file", "delete_file", "run_command", "diff")  # fmt: skip
 
 
 def _text(description: str) -> dict[str, Any]:
@@ -135,6 +138,15 @@ ROLES: dict[str, Role] = {
                 come_back=True,
             ),
             prose=("report",),
+        ),
+        Role(
+            "solo",
+            CODER_TOOLS,
+            _finish("finish", "the work is done", summary=_text("what you changed")),
+            "task",
+            model="coder",
+            keeps=(("summary", "summary"),),
+            prose=("summary",),
         ),
         Role(
             "docs",

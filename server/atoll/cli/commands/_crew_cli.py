@@ -27,10 +27,15 @@ INDEX_OPTION = typer.Option(
     True, "--index/--no-index", help="Let the agents search the workspace index."
 )
 WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help="Workspace folder.")
+MODE_OPTION = typer.Option(
+    "",
+    "--mode",
+    help="crew (the roles in agents.roles), solo (one agent) or auto; default: agents.mode.",
+)
 
 
 def setup(
-    workspace: Path | None, sets: list[str], endpoint: str
+    workspace: Path | None, sets: list[str], endpoint: str, mode: str = ""
 ) -> tuple[Path, AtollConfig, ModelPool]:
     """The workspace, its config and a checked model pool (fails before any work starts)."""
     from atoll.agents import EndpointError
@@ -39,6 +44,10 @@ def setup(
     root = find_workspace(workspace)
     if endpoint:
         sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
+    if mode:
+        if mode not in ("auto", "crew", "solo"):
+            fail(f"--mode is crew, solo or auto, not {mode!r}", 2)
+        sets = [*sets, f"agents.mode={mode}"]
     config = load(root, sets).config
     pool = ModelPool(config)
     try:
