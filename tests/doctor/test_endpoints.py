@@ -86,12 +86,12 @@ def test_malformed_url_is_named() -> None:
 
 
 def test_roles_sharing_a_server_are_probed_once(tmp_path: Path) -> None:
-    (tmp_path / "atoll.toml").write_text(
+    (tmp_path / "user.toml").write_text(
         '[agents.endpoint]\nbase_url = "http://a:8000/v1"\nmodel = "big"\n'
         '[agents.coder]\nbase_url = "http://a:8001/v1"\nmodel = "small"\n'
         '[completion.endpoint]\nbase_url = "http://a:8001/v1/"\nmodel = "small"\n'
     )
-    eps = configured_endpoints(load_config(tmp_path).config)
+    eps = configured_endpoints(load_config(tmp_path, user_file=tmp_path / "user.toml").config)
     assert [(e.base_url, e.model, e.users) for e in eps] == [
         ("http://a:8001/v1", "small", ("completion", "agents.coder")),
         ("http://a:8000/v1", "big", ("agents.architect", "agents.reviewer", "agents.tester")),

@@ -8,6 +8,7 @@ complete change, or a reviewable partial one.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -21,9 +22,10 @@ from atoll.agents.errors import Cancelled, CrewError, EndpointError, StopRun
 from atoll.agents.models import ChatModel
 from atoll.agents.prompts import placeholders, render
 from atoll.agents.roles import ROLES, Role, pipeline_roles, truthy
-from atoll.agents.staging import StagedWorkspace, WorkspaceDiff
+from atoll.agents.sandbox import Sandbox, SandboxPolicy
+from atoll.agents.staging import StagedWorkspace, WorkspaceDiff, WriteLimits
 from atoll.agents.tools import CodeIndex, ToolBox
-from atoll.agents.transcript import Transcript, new_run_id, runs_dir
+from atoll.agents.transcript import Transcript, find_run, new_run_id, runs_dir, runs_root
 
 Status = Literal["done", "partial", "cancelled", "failed"]
 MAX_DIFF_CHARS = 12000
@@ -42,6 +44,8 @@ class CrewSettings:
     tool_protocol: Protocol = "auto"
     limits: Mapping[str, RoleLimits] = field(default_factory=dict)
     prompts: Mapping[str, str] = field(default_factory=dict)  # role -> template override
+    sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
+    write_limits: WriteLimits = field(default_factory=WriteLimits)
 
     def role_limits(self, role: str) -> RoleLimits:
         return self.limits.get(role, RoleLimits())
@@ -70,6 +74,7 @@ class CrewResult:
             "files": [
                 {"path": c.path, "kind": c.kind, "old_path": c.old_path} for c in self.diff.changes
             ],
+            "left_out": [{"path": p, "reason": why} for p, why in self.diff.left_out],
             "stats": {name: asdict(s) for name, s in self.stats.items()},
             "seconds": round(self.seconds, 2),
         }
@@ -125,7 +130,12 @@ class CrewRun:
         self.index = index
         self.on_event = on_event or (lambda event: None)
         self.transcript = Transcript(run_dir)
-        self.toolbox = ToolBox(staged, index, root, settings.command_timeout_s)
+        hide = (root.resolve(),) if root is not None else ()
+        policy = dataclasses.replace(settings.sandbox, hide=(*hide, runs_root()))
+        self.sandbox = Sandbox(policy, staged.work)
+        self.toolbox = ToolBox(
+            staged, index, root, settings.command_timeout_s, sandbox=self.sandbox
+        )
         self.budget = budget or RunBudget(
             deadline=time.monotonic() + settings.wall_clock_s, max_tokens=settings.max_run_tokens
         )
@@ -143,10 +153,10 @@ class CrewRun:
         run_id: str | None = None,
         **kwargs: Any,
     ) -> CrewRun:
-        """Stage ``root`` (with unsaved ``buffers``) under ``.atoll/runs/<id>`` and get ready."""
+        """Stage ``root`` (with unsaved ``buffers``) in the user's cache and get ready."""
         settings: CrewSettings = kwargs.get("settings", CrewSettings())
         run_dir = runs_dir(root) / (run_id or new_run_id())
-        staged = StagedWorkspace.create(root, run_dir, buffers)
+        staged = StagedWorkspace.create(root, run_dir, buffers, settings.write_limits)
         roles = pipeline_roles(settings.roles)
         state = PipelineState(task=task, next=roles[0] if roles else None)
         run = cls(run_dir, staged, state, root=root, **kwargs)
@@ -155,14 +165,29 @@ class CrewRun:
         run._save()
         return run
 
+    def announce(self) -> None:
+        """Say how commands run (or why they do not) before any work: once per run."""
+        status = self.sandbox.status()
+        self.transcript.record("sandbox", **status.to_json())
+        roles_with_commands = [r for r in self.settings.roles if "run_command" in ROLES[r].tools]
+        if status.mode == "unsandboxed" or (not status.available and roles_with_commands):
+            message = status.message
+            if not status.available:
+                message = f"commands are off for this run: {message}; file tools keep working"
+            self.on_event({"kind": "warning", "message": message})
+        for note in status.warnings:
+            self.on_event({"kind": "warning", "message": note})
+
     @classmethod
     def resume(cls, root: Path, run_id: str, **kwargs: Any) -> CrewRun:
         """Continue a run that crashed, was cancelled or stopped, from its last finished role."""
-        run_dir = runs_dir(root) / run_id
-        if not (run_dir / "state.json").is_file():
-            raise CrewError(f"no run {run_id!r} under {runs_dir(root)}")
+        run_dir = find_run(root, run_id)
+        if run_dir is None or not (run_dir / "state.json").is_file():
+            raise CrewError(f"no run {run_id!r} of this workspace under {runs_dir(root)}")
         state = PipelineState.load(Transcript(run_dir).read_json("state.json"))
-        run = cls(run_dir, StagedWorkspace(run_dir), state, root=root, **kwargs)
+        settings: CrewSettings = kwargs.get("settings", CrewSettings())
+        staged = StagedWorkspace(run_dir, settings.write_limits)
+        run = cls(run_dir, staged, state, root=root, **kwargs)
         run.transcript.record("run_resume", run_id=run_id, next=state.next)
         return run
 
@@ -274,6 +299,7 @@ class CrewRun:
         started = time.monotonic()
         status: Status = "done"
         reason = ""
+        self.announce()
         try:
             while self.state.next:
                 role = self.state.next

@@ -11,12 +11,13 @@ from atoll.agents.crew import CrewSettings
 from atoll.agents.models import ChatModel, LlamaCppChatModel, ScriptedChatModel
 from atoll.agents.openai_chat import OpenAIChatModel
 from atoll.agents.roles import ROLES
+from atoll.agents.sandbox import SandboxPolicy
+from atoll.agents.staging import WriteLimits
 from atoll.config import AtollConfig
+from atoll.config.loader import SCRIPTED
 from atoll.config.schema import RoleConfig
 
 CHARS_PER_TOKEN = 4
-# `scripted:<file.json>` replays a script instead of calling a model (tests, recorded demos).
-SCRIPTED = "scripted:"
 SOLO_ROLES = ("solo",)
 
 
@@ -43,7 +44,8 @@ def crew_roles(config: AtollConfig) -> tuple[str, ...]:
     return SOLO_ROLES if run_mode(config) == "solo" else tuple(config.agents.roles)
 
 
-def crew_settings(config: AtollConfig) -> CrewSettings:
+def crew_settings(config: AtollConfig, root: Path | None = None) -> CrewSettings:
+    """The crew's settings; relative prompt files are read from the workspace ``root``."""
     agents = config.agents
     limits: dict[str, RoleLimits] = {}
     prompts: dict[str, str] = {}
@@ -58,7 +60,8 @@ def crew_settings(config: AtollConfig) -> CrewSettings:
             prose_tokens=agents.prose_tokens,
         )
         if rc.prompt:
-            prompts[role] = rc.prompt
+            prompt = Path(rc.prompt).expanduser()
+            prompts[role] = str(root / prompt if root is not None else prompt)
     return CrewSettings(
         roles=crew_roles(config),
         max_review_rounds=agents.max_review_rounds,
@@ -69,6 +72,11 @@ def crew_settings(config: AtollConfig) -> CrewSettings:
         tool_protocol=agents.tool_protocol,
         limits=limits,
         prompts=prompts,
+        sandbox=SandboxPolicy.from_config(agents.sandbox),
+        write_limits=WriteLimits(
+            max_file_bytes=agents.sandbox.max_write_kb * 1024,
+            max_run_bytes=agents.sandbox.max_run_kb * 1024,
+        ),
     )
 
 

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import sys
@@ -149,15 +150,21 @@ def problems(tiers: tuple[str, ...], humaneval: int) -> list[Problem]:
 
 
 def run_hidden_tests(workspace: Path, test: str, timeout_s: float = 60.0) -> tuple[bool, str]:
-    """pytest on the hidden test in a subprocess: time, CPU and memory limits, no network."""
-    from atoll.agents.commands import run_command
+    """pytest on the hidden test: model-written code, so in the crew's sandbox (this
+    interpreter bound read-only; no network; CPU, memory and process limits)."""
+    from atoll.agents.sandbox import Sandbox, SandboxPolicy, probe
 
     (workspace / "test_hidden.py").write_text(test, encoding="utf-8")
-    command = (
-        f"ulimit -t {int(timeout_s)}; ulimit -v 4000000; "
-        f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q -x -p no:cacheprovider test_hidden.py"
+    policy = SandboxPolicy(
+        binds=(sys.prefix, sys.base_prefix), cpu_s=int(timeout_s), memory_mb=4000
     )
-    result = run_command(command, workspace, timeout_s=timeout_s, limit=4000)
+    if not probe(policy).available:  # a machine without bubblewrap still gets its numbers
+        policy = dataclasses.replace(policy, mode="unsandboxed")
+    command = (
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 "
+        f"{sys.executable} -m pytest -q -x -p no:cacheprovider test_hidden.py"
+    )
+    result = Sandbox(policy, workspace).run(command, timeout_s=timeout_s, limit=4000)
     return (result.exit_code == 0, result.output[-1500:])
 
 

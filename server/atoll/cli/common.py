@@ -43,13 +43,15 @@ def find_workspace(start: Path | None = None) -> Path:
     return here
 
 
-def load(workspace: Path | None, sets: list[str] | None = None) -> LoadedConfig:
+def load(
+    workspace: Path | None, sets: list[str] | None = None, *, user_file: Path | None = None
+) -> LoadedConfig:
     """Load the config for a command; bad ``--set`` pairs fail, bad files only warn."""
     try:
         cli = parse_assignments(sets or [])
     except ValueError as exc:
         fail(str(exc), 2)
-    loaded = load_config(workspace, cli=cli)
+    loaded = load_config(workspace, cli=cli, user_file=user_file)
     for issue in loaded.issues:
         err_console.print(f"[yellow]config:[/] {issue}", highlight=False)
     return loaded

@@ -44,7 +44,12 @@ class AtollServer(LanguageServer):
     def __init__(self, *, cli_settings: Mapping[str, str] | None = None) -> None:
         super().__init__("atoll", __version__, protocol_cls=AtollProtocol)
         self.cli_settings: dict[str, str] = dict(cli_settings or {})
+        # The editor's settings from the user's own scope, and those that came from the
+        # workspace (untrusted: the config loader refuses machine-scope keys from there).
         self.editor_settings: dict[str, Any] = {}
+        self.editor_workspace_settings: dict[str, Any] = {}
+        # The editor's Workspace Trust: an untrusted folder gets no crew (VS Code sends it).
+        self.workspace_trusted = True
         self.root: Path | None = None
         self.loaded: LoadedConfig = load_config(None, cli=self.cli_settings)
         # Called after `initialized` (start background work) and after a config change.
@@ -68,7 +73,12 @@ class AtollServer(LanguageServer):
 
     def reload_config(self) -> None:
         """Re-read every layer; report rejected settings to the log and the user once."""
-        self.loaded = load_config(self.root, cli=self.cli_settings, editor=self.editor_settings)
+        self.loaded = load_config(
+            self.root,
+            cli=self.cli_settings,
+            editor=self.editor_settings,
+            editor_workspace=self.editor_workspace_settings,
+        )
         set_log_level(self.config.server.log_level)
         for issue in self.loaded.issues:
             log.warning("config: %s", issue)

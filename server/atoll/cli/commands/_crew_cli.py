@@ -82,7 +82,9 @@ class ProgressView:
             sys.stdout.write(json.dumps({"event": event["kind"], **event}, default=str) + "\n")
             sys.stdout.flush()
             return
-        if event["kind"] == "role":
+        if event["kind"] == "warning":
+            err_console.print(f"[yellow]warning:[/] {escape(event['message'])}")
+        elif event["kind"] == "role":
             console.print(f"[bold cyan]{event['role']}[/]")
         elif event["kind"] == "step":
             files = ", ".join(event.get("files") or [])
@@ -106,6 +108,18 @@ class ProgressView:
                 self._status = None
 
 
-def show_diff(text: str) -> None:
-    if text:
-        console.print(Syntax(text, "diff", word_wrap=True))
+MAX_DIFF_LINES = 400
+
+
+def show_diff(text: str, full: Path | None = None, max_lines: int = MAX_DIFF_LINES) -> None:
+    """The diff, cut after ``max_lines`` lines (or 200 characters a line) with where the
+    whole one is: a run's result can be large."""
+    if not text:
+        return
+    lines = text.splitlines()
+    shown = "\n".join(line[:200] for line in lines[:max_lines])
+    console.print(Syntax(shown, "diff", word_wrap=True))
+    cut = len(lines) - max_lines
+    if cut > 0 or any(len(line) > 200 for line in lines[:max_lines]):
+        where = f"; the whole diff: {full}" if full is not None else ""
+        console.print(f"[dim]... diff cut ({max(cut, 0)} more lines){escape(where)}[/]")

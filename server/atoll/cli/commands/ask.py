@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             err_console.print("[bold red]error:[/] the question is empty")
             raise typer.Exit(2)
         root, config, pool = setup(workspace, sets, endpoint)
-        settings = crew_settings(config)
+        settings = crew_settings(config, root)
         view = ProgressView(as_json)
         with view.live("thinking"):
             answer = ask_agent(

@@ -141,7 +141,7 @@ class Chat:
             self.say("error", "/run needs a task")
             return
         view = ProgressView(self.as_json)
-        crew = CrewRun.start(self.root, task, model_for=self.pool, settings=crew_settings(self.config), index=self.index, on_event=view)  # fmt: skip
+        crew = CrewRun.start(self.root, task, model_for=self.pool, settings=crew_settings(self.config, self.root), index=self.index, on_event=view)  # fmt: skip
         with view.live("the crew is working"):
             result = crew.run()
         if not self.as_json:
@@ -156,7 +156,7 @@ class Chat:
         from atoll.agents import ask
         from atoll.agents.settings import crew_settings
 
-        settings = crew_settings(self.config)
+        settings = crew_settings(self.config, self.root)
         view = ProgressView(self.as_json)
         with view.live("thinking"):
             answer = ask(

@@ -26,10 +26,10 @@ from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail, find_worksp
 
 
 def _replay(root: Path, run_id: str, as_json: bool) -> None:
-    from atoll.agents.transcript import Transcript, runs_dir
+    from atoll.agents.transcript import Transcript, find_run, runs_dir
 
-    run_dir = runs_dir(root) / run_id
-    if not (run_dir / "transcript.jsonl").is_file():
+    run_dir = find_run(root, run_id, any_workspace=True)
+    if run_dir is None or not (run_dir / "transcript.jsonl").is_file():
         fail(f"no run {run_id!r} under {runs_dir(root)}", 2)
     for event in Transcript(run_dir).events():
         if as_json:
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
         from atoll.agents.settings import crew_settings
 
         root, config, pool = setup(workspace, sets, endpoint, mode)
-        settings = crew_settings(config)
+        settings = crew_settings(config, root)
         view = ProgressView(as_json)
         cancel = threading.Event()
         budget = RunBudget(
@@ -121,7 +121,11 @@ def register(app: typer.Typer) -> None:
         summary = result.to_json()
         if apply and result.diff and result.status != "cancelled":
             applied = apply_diff(result.diff, root)
-            summary.update(applied=applied.files, conflicts=applied.conflicts)
+            summary.update(
+                applied=applied.files,
+                conflicts=applied.conflicts,
+                refused=[{"path": p, "reason": why} for p, why in applied.refused],
+            )
         if as_json:
             sys.stdout.write(json.dumps({"event": "result", **summary}, default=str) + "\n")
         else:
@@ -129,7 +133,7 @@ def register(app: typer.Typer) -> None:
                 console.rule("plan")
                 console.print(escape(result.plan))
             console.rule("diff")
-            show_diff(result.diff.unified())
+            show_diff(result.diff.unified(), result.run_dir / "result.diff")
             colour = "green" if result.status == "done" else "yellow"
             reason = f" ({escape(result.reason)})" if result.reason else ""
             console.print(f"[{colour}]{result.status}[/]{reason}: {escape(result.diff.stat())}")
@@ -139,6 +143,11 @@ def register(app: typer.Typer) -> None:
                     console.print(
                         f"[yellow]changed meanwhile, not applied:[/] {', '.join(summary['conflicts'])}"
                     )
+                for refused in summary["refused"]:
+                    console.print(
+                        f"[red]not applied, for safety:[/] {escape(refused['path'])}: "
+                        f"{escape(refused['reason'])}"
+                    )
             elif result.diff:
                 console.print(
                     f"review it in {result.run_dir / 'result.diff'}; apply with --apply or `git apply`"
@@ -146,5 +155,5 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"transcript: {result.run_dir / 'transcript.jsonl'} (resume with --resume {result.run_id})"
             )
-        if result.status != "done":
+        if result.status != "done" or summary.get("refused"):
             raise typer.Exit(1)

@@ -29,7 +29,10 @@ def register(app: typer.Typer) -> None:
             ..., metavar="vllm|qdrant|systemd|compose|all", help="What to print."
         ),
         workspace: Path = typer.Option(
-            None, "--workspace", "-w", help="Folder whose atoll.toml describes the set-up."
+            None,
+            "--workspace",
+            "-w",
+            help="Folder whose atoll.toml describes the set-up (read as your own file).",
         ),
         write: Path = typer.Option(
             None, "--write", metavar="DIR", help="Write the files under DIR instead of printing."
@@ -48,7 +51,9 @@ def register(app: typer.Typer) -> None:
         from atoll.deploy.render import render
 
         root = find_workspace(workspace)
-        loaded = load(root, sets)
+        # The set-up description is the file you name here, read like your own config (it
+        # names executables and endpoints, which a workspace's atoll.toml may not).
+        loaded = load(None, sets, user_file=root / "atoll.toml")
         try:
             files = render(loaded.config, target, source=f"{root.name}/atoll.toml")
         except DeployError as exc:

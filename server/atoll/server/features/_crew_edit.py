@@ -15,6 +15,7 @@ from pathlib import Path
 from lsprotocol import types
 
 from atoll.agents import FileChange, WorkspaceDiff
+from atoll.agents.apply import unsafe_component
 
 CurrentText = Callable[[Path], str | None]  # None: the file does not exist
 
@@ -25,6 +26,8 @@ class PlannedEdit:
     files: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
+    # (path, why): a symlink on the way in the real workspace; the editor would follow it.
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
 
 def utf16_units(text: str) -> int:
@@ -91,6 +94,11 @@ def plan_edit(
     for change in diff.changes:
         path = root / change.path
         uri = path.as_uri()
+        paths = [change.path] + ([change.old_path] if change.old_path else [])
+        why = next((w for p in paths if (w := unsafe_component(root, p))), None)
+        if why is not None:
+            planned.refused.append((change.path, why))
+            continue
         if not _unchanged_since_staging(change, root, current):
             planned.conflicts.append(change.path)
             continue

@@ -78,6 +78,8 @@ def register(server: AtollServer) -> None:
         ls: AtollServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         uri = params.text_document.uri
+        if not ls.workspace_trusted:
+            return None  # no crew in a folder the editor does not trust
         try:
             text = document_text(ls, uri)
         except DocumentError:

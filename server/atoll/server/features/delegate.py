@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 DELEGATE_COMMAND = "atoll.delegate"
 CANCEL_COMMAND = "atoll.delegate.cancel"
+UNTRUSTED = (
+    "the AI crew is off in this folder because your editor does not trust it; trust the "
+    "folder (VS Code: Workspaces: Manage Workspace Trust) to delegate tasks"
+)
 
 
 @dataclass
@@ -168,6 +172,8 @@ async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dic
         return _fail(ls, str(exc))
     if ls.root is None:
         return _fail(ls, "the AI crew needs a workspace folder; open a folder first")
+    if not ls.workspace_trusted:
+        return _fail(ls, UNTRUSTED)
     if service.active is not None:
         return _fail(
             ls, f"the AI crew is already running ({service.active.run_id}); cancel it first"
@@ -175,7 +181,7 @@ async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dic
     root = ls.root
     config = ls.config
     pool = service.pool(config)
-    settings = crew_settings(config)
+    settings = crew_settings(config, root)
     try:
         await asyncio.to_thread(pool.check, settings.roles)
     except EndpointError as exc:
@@ -223,7 +229,7 @@ async def run_delegate(ls: AtollServer, service: CrewService, *args: Any) -> dic
     service.active = None
     progress.end(f"{result.status}: {result.diff.stat()}")
     summary = result.to_json()
-    summary.update(applied=False, conflicts=[], unsupported=[])
+    summary.update(applied=False, conflicts=[], unsupported=[], refused=[])
     if result.status != "cancelled" and result.diff:
         summary.update(await _offer_edit(ls, result, task, root))
     service.last = {k: summary[k] for k in ("run_id", "status", "reason", "applied")}
@@ -251,6 +257,7 @@ async def _offer_edit(ls: AtollServer, result: Any, task: str, root: Path) -> di
     out: dict[str, Any] = {
         "conflicts": planned.conflicts,
         "unsupported": planned.unsupported,
+        "refused": [{"path": p, "reason": why} for p, why in planned.refused],
         "applied": False,
     }
     if not planned.files:
@@ -280,6 +287,14 @@ def _tell(ls: AtollServer, summary: dict[str, Any]) -> None:
         text += " Applied." if summary["applied"] else " Not applied."
     if summary["conflicts"]:
         text += f" Changed meanwhile, left out: {', '.join(summary['conflicts'])}."
+    if summary.get("refused"):
+        text += " Not applied, for safety: " + "; ".join(r["reason"] for r in summary["refused"])
+        text += "."
+    if summary.get("left_out"):
+        text += " Left out of the result: " + ", ".join(
+            f"{r['path']} ({r['reason']})" for r in summary["left_out"]
+        )
+        text += "."
     if summary["unsupported"]:
         text += (
             f" Your editor cannot create/rename/delete files: {', '.join(summary['unsupported'])}."
@@ -302,9 +317,18 @@ def _fail(ls: AtollServer, message: str) -> dict[str, Any]:
     }
 
 
+def sandbox_status(ls: AtollServer) -> dict[str, Any]:
+    """How the crew's commands run here (the client's status bar and ``atoll doctor``)."""
+    from atoll.agents.sandbox import SandboxPolicy, probe
+
+    return probe(SandboxPolicy.from_config(ls.config.agents.sandbox)).to_json()
+
+
 def register(server: AtollServer) -> None:
     service = CrewService()
     server.status_providers["crew"] = service.status
+    server.status_providers["sandbox"] = lambda: sandbox_status(server)
+    server.status_providers["trust"] = lambda: {"trusted": server.workspace_trusted}
 
     @server.command(DELEGATE_COMMAND)
     async def delegate(ls: AtollServer, *args: Any) -> dict[str, Any]:

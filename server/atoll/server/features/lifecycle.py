@@ -15,12 +15,32 @@ log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
 
 
+# Keys of the settings object that are not settings: the part that came from the
+# workspace (untrusted) and the editor's Workspace Trust.
+WORKSPACE_SETTINGS = "workspaceSettings"
+WORKSPACE_TRUSTED = "workspaceTrusted"
+
+
 def _settings(value: Any) -> dict[str, Any]:
     """Editor settings arrive as ``{...}`` or ``{"atoll": {...}}``; anything else is ignored."""
     if not isinstance(value, dict):
         return {}
     inner = value.get("atoll")
     return dict(inner) if isinstance(inner, dict) else dict(value)
+
+
+def _take_settings(ls: AtollServer, value: Any) -> bool:
+    """Split what the editor sent into the user's settings, the workspace's and its trust."""
+    settings = _settings(value)
+    if not settings:
+        return False
+    folder = settings.pop(WORKSPACE_SETTINGS, None)
+    trusted = settings.pop(WORKSPACE_TRUSTED, None)
+    ls.editor_settings = settings
+    ls.editor_workspace_settings = dict(folder) if isinstance(folder, dict) else {}
+    if isinstance(trusted, bool):
+        ls.workspace_trusted = trusted
+    return True
 
 
 async def _watch_parent(server: AtollServer, pid: int) -> None:
@@ -42,7 +62,7 @@ def register(server: AtollServer) -> None:
         if root_uri is None and params.root_path:
             root_uri = f"file://{params.root_path}"
         ls.root = uri_to_path(root_uri) if root_uri else None
-        ls.editor_settings = _settings(params.initialization_options)
+        _take_settings(ls, params.initialization_options)
         ls.reload_config()
         client = params.client_info.name if params.client_info else "unknown client"
         log.info("atoll %s serving %s for %s", ls.version, ls.root or "(no folder)", client)
@@ -57,9 +77,7 @@ def register(server: AtollServer) -> None:
     async def did_change_configuration(
         ls: AtollServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        settings = _settings(params.settings)
-        if settings:
-            ls.editor_settings = settings
+        _take_settings(ls, params.settings)
         ls.reload_config()
         await ls.run_hooks(ls.on_config_changed)
 
