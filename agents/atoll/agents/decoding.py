@@ -147,6 +147,7 @@ PROBE_TOOL: dict[str, Any] = {
         },
     },
 }
+PROBE_TOOL_MESSAGES = [{"role": "user", "content": "Call report_status with ok=true."}]
 # An answer no model gives unless the server holds it to the schema.
 PROBE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -168,7 +169,7 @@ def probe_tools(post: Post, model: str, tool_choice: str) -> bool:
     """Does the server answer with a real call of the probe tool?"""
     body = {
         "model": model,
-        "messages": [{"role": "user", "content": "Call report_status with ok=true."}],
+        "messages": PROBE_TOOL_MESSAGES,
         "max_tokens": 48,
         "temperature": 0,
         **native_body([PROBE_TOOL], tool_choice == "required"),
