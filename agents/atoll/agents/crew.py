@@ -21,7 +21,7 @@ from atoll.agents.decoding import Protocol
 from atoll.agents.errors import Cancelled, CrewError, EndpointError, StopRun
 from atoll.agents.models import ChatModel
 from atoll.agents.prompts import placeholders, render
-from atoll.agents.roles import ROLES, Role, pipeline_roles, truthy
+from atoll.agents.roles import ROLES, pipeline_roles, truthy
 from atoll.agents.sandbox import Sandbox, SandboxPolicy
 from atoll.agents.staging import StagedWorkspace, WorkspaceDiff, WriteLimits
 from atoll.agents.tools import CodeIndex, ToolBox
@@ -247,10 +247,11 @@ class CrewRun:
             "summary": lambda: state.summary,
         }
 
-    def _task_message(self, role: Role) -> str:
+    def _fill(self, template: str, override: str = "") -> str:
+        """A template with the run's values for the placeholders it names."""
         values = self._task_values()
-        wanted = placeholders(role.task_template)
-        return render(role.task_template, **{k: values[k]() for k in wanted})
+        wanted = placeholders(template, override)
+        return render(template, override, **{k: values[k]() for k in wanted if k in values})
 
     def _run_role(self, name: str) -> dict[str, Any]:
         role = ROLES[name]
@@ -267,8 +268,8 @@ class CrewRun:
             touched=lambda: sorted(self.toolbox.touched),
         )
         try:
-            system = render(role.system_template, self.settings.prompts.get(name, ""))
-            return agent.run(system, self._task_message(role))
+            system = self._fill(role.system_template, self.settings.prompts.get(name, ""))
+            return agent.run(system, self._fill(role.task_template))
         finally:
             self.stats.setdefault(name, RoleStats(name)).add(agent.stats)
 

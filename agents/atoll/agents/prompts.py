@@ -32,6 +32,6 @@ def render(name: str, override: str = "", /, **values: str) -> str:
     return _load(template_path(name, override)).substitute(values).strip() + "\n"
 
 
-def placeholders(name: str) -> list[str]:
-    """The values template ``name`` asks for (``$task``, ``$plan`` ...), in order."""
-    return list(dict.fromkeys(_load(template_path(name)).get_identifiers()))
+def placeholders(name: str, override: str = "") -> list[str]:
+    """The values template ``name`` (or its override) asks for (``$task`` ...), in order."""
+    return list(dict.fromkeys(_load(template_path(name, override)).get_identifiers()))

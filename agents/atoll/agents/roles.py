@@ -143,7 +143,9 @@ ROLES: dict[str, Role] = {
             "solo",
             CODER_TOOLS,
             _finish("finish", "the work is done", summary=_text("what you changed")),
-            "task",
+            # The repository map goes in the system prompt (solo.md), the task alone in the
+            # message: small models act on the last thing they read.
+            "solo_task",
             model="coder",
             keeps=(("summary", "summary"),),
             prose=("summary",),

@@ -151,11 +151,16 @@ def single_shot(
     return Outcome(passed, seconds, reply.usage.total, 0, 1, int(bool(files)))
 
 
-def _transcript_counts(run_dir: Path) -> tuple[int, int]:
-    """(action turns, valid actions) from a transcript, for code without those stats."""
+def _transcript_counts(run_dir: Path, reason: str) -> tuple[int, int]:
+    """(action turns, valid actions) from a transcript, for code without those stats.
+
+    Every answer without a usable action got a correcting reply, but the last one of a
+    role that gave up.
+    """
     kinds = [json.loads(line)["kind"] for line in (run_dir / "transcript.jsonl").open()]
     turns = kinds.count("assistant")
-    return turns, turns - kinds.count("correction")
+    invalid = kinds.count("correction") + ("without a valid action" in reason)
+    return turns, turns - invalid
 
 
 def agent_run(model: Any, problem: Problem, base: Path, settings: Any) -> Outcome:
@@ -175,7 +180,7 @@ def agent_run(model: Any, problem: Problem, base: Path, settings: Any) -> Outcom
         for name, s in result.stats.items()
     }
     if not any("action_turns" in vars(s) for s in result.stats.values()):
-        turns, valid = _transcript_counts(result.run_dir)
+        turns, valid = _transcript_counts(result.run_dir, result.reason)
     else:
         turns = sum(s.action_turns for s in result.stats.values())
         valid = sum(s.valid_actions for s in result.stats.values())
@@ -204,10 +209,10 @@ def summarise(outcomes: dict[str, list[Outcome]], tiers: dict[str, str]) -> dict
             for key, value in numbers.items():
                 total[key] = round(total.get(key, 0) + value, 2)
     for numbers in per_role.values():
-        turns = numbers.get("action_turns", 0)
-        numbers["valid_action_rate"] = (
-            round(numbers.get("valid_actions", 0) / turns, 3) if turns else 0.0
-        )
+        if numbers.get("action_turns"):  # code from before these counts has none
+            numbers["valid_action_rate"] = round(
+                numbers["valid_actions"] / numbers["action_turns"], 3
+            )
     turns = sum(o.action_turns for o in flat)
 
     def at(k: int, ids: list[str]) -> float:

@@ -33,7 +33,8 @@ class Problem:
 
     @property
     def tier(self) -> str:
-        return self.id.split("/", 1)[0] if "/" in self.id else "humaneval"
+        prefix = self.id.split("/", 1)[0]
+        return {"small": "small", "req": "requirements"}.get(prefix, "humaneval")
 
 
 MATHUTIL = '"""Small arithmetic helpers."""\n\n\ndef add(a, b):\n    return a + b\n'
