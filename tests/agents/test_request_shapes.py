@@ -11,11 +11,10 @@ messages, whose text the prompt tests cover).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -25,6 +24,7 @@ from atoll.agents.models import Capabilities
 from atoll.agents.roles import ROLES
 from atoll.agents.staging import StagedWorkspace
 from atoll.agents.tools import ToolBox
+from tests.doctor.fakeserver import scripted_server
 
 GOLDEN = Path(__file__).parent / "golden"
 PROBE_ANSWER = json.dumps({"atoll_probe": "kestrel-7"})
@@ -42,63 +42,43 @@ def honours(kind: str, body: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-class FakeServer(BaseHTTPRequestHandler):
-    kind = "plain"
-    seen: ClassVar[list[dict[str, Any]]] = []
-
-    def do_GET(self) -> None:
-        self._send(200, {"object": "list", "data": [{"id": "m", "object": "model"}]})
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).seen.append(body)
-        fmt = body.get("response_format") or {}
-        if self.kind == "llama-cpp-python" and fmt.get("type") not in (None, "json_object"):
-            return self._send(422, {"detail": [{"msg": "Input should be 'text' or 'json_object'"}]})
-        message: dict[str, Any] = {"role": "assistant", "content": "Hello!"}
-        schema = honours(self.kind, body)
-        if schema == PROBE_SCHEMA:
-            message["content"] = PROBE_ANSWER
-        elif schema is not None:  # an action schema: its last tool (the finish), no arguments
-            finish = schema["anyOf"][-1]["properties"]["tool"]["const"]
-            message["content"] = json.dumps({"tool": finish, "args": {}})
-        elif body.get("tools") and (
-            self.kind == "vllm" or isinstance(body.get("tool_choice"), dict)
-        ):
-            name = body["tools"][0]["function"]["name"]
-            call = {"id": "c1", "type": "function", "function": {"name": name, "arguments": "{}"}}
-            message = {"role": "assistant", "content": None, "tool_calls": [call]}
-        usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
-        choice = {"index": 0, "finish_reason": "stop", "message": message}
-        self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice], "usage": usage})  # fmt: skip
-
-    def _send(self, code: int, data: dict[str, Any]) -> None:
-        raw = json.dumps(data).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+def answer(kind: str, body: dict[str, Any]) -> tuple[int, Any]:
+    """A chat completion the way a server of ``kind`` answers ``body``."""
+    fmt = body.get("response_format") or {}
+    if kind == "llama-cpp-python" and fmt.get("type") not in (None, "json_object"):
+        return 422, {"detail": [{"msg": "Input should be 'text' or 'json_object'"}]}
+    message: dict[str, Any] = {"role": "assistant", "content": "Hello!"}
+    schema = honours(kind, body)
+    if schema == PROBE_SCHEMA:
+        message["content"] = PROBE_ANSWER
+    elif schema is not None:  # an action schema: its last tool (the finish), no arguments
+        finish = schema["anyOf"][-1]["properties"]["tool"]["const"]
+        message["content"] = json.dumps({"tool": finish, "args": {}})
+    elif body.get("tools") and (kind == "vllm" or isinstance(body.get("tool_choice"), dict)):
+        name = body["tools"][0]["function"]["name"]
+        call = {"id": "c1", "type": "function", "function": {"name": name, "arguments": "{}"}}
+        message = {"role": "assistant", "content": None, "tool_calls": [call]}
+    usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+    choice = {"index": 0, "finish_reason": "stop", "message": message}
+    return 200, {"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [choice], "usage": usage}  # fmt: skip
 
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    servers: list[ThreadingHTTPServer] = []
+    """``serve(kind)`` starts a fake server of that kind; ``serve.seen`` holds its requests."""
+    with ExitStack() as stack:
 
-    def start(kind: str) -> str:
-        handler = type(f"Fake_{kind}", (FakeServer,), {"kind": kind, "seen": []})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        start.seen = handler.seen  # type: ignore[attr-defined]
-        return f"http://127.0.0.1:{server.server_address[1]}/v1"
+        def start(kind: str) -> str:
+            def script(method: str, path: str, body: Any) -> tuple[int, Any]:
+                if method == "GET":
+                    return 200, {"object": "list", "data": [{"id": "m", "object": "model"}]}
+                start.seen.append(body)  # type: ignore[attr-defined]
+                return answer(kind, body)
 
-    yield start
-    for server in servers:
-        server.shutdown()
+            start.seen = []  # type: ignore[attr-defined]
+            return stack.enter_context(scripted_server(script)) + "/v1"
+
+        yield start
 
 
 def shape(body: dict[str, Any]) -> dict[str, Any]:

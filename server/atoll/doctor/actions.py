@@ -8,11 +8,15 @@ vLLM, llama.cpp's servers and others, and names the decoding the crew will use.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from atoll.agents.decoding import Post, choose_decoding, detect
 from atoll.doctor.checks import CheckResult, Status
 
+Send = Callable[..., tuple[httpx.Response, float]]
 USES = {
     "native": "native tool calls",
     "constrained": "constrained output (a JSON schema per role)",
@@ -25,12 +29,29 @@ FIX = (
 )
 
 
-def actions_result(post: Post, label: str, model: str, protocol: Any) -> CheckResult:
-    """One line: what the server supports, and which decoding ``protocol`` picks from it."""
+def _poster(send: Send) -> Post:
+    """A chat completion's JSON from ``send(json=body)``; None when the server refused it."""
+
+    def post(body: dict[str, Any]) -> dict[str, Any] | None:
+        response, _ = send(json=body)
+        try:
+            answer = response.json() if response.status_code == 200 else None
+        except ValueError:
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    return post
+
+
+def actions_result(send: Send, label: str, model: str, protocol: Any) -> CheckResult:
+    """One line: what the server supports, and which decoding ``protocol`` picks from it.
+
+    ``send(json=body)`` posts a chat completion and returns ``(response, seconds)``.
+    """
     name = f"{label}: actions"
     if protocol == "text":
         return CheckResult(name, Status.SKIP, 'agents.tool_protocol = "text": nothing to probe')
-    caps = detect(post, model)
+    caps = detect(_poster(send), model)
     decoding = choose_decoding(protocol, caps)
     if decoding == "native" and caps.required:
         uses = "native tool calls, forced (tool_choice required)"

@@ -312,16 +312,6 @@ def _transport_note(ep: Endpoint) -> CheckResult | None:
     )
 
 
-def _post_json(client: httpx.Client, ep: Endpoint, body: dict[str, Any]) -> dict[str, Any] | None:
-    """A chat completion's JSON; None when the server refused the request."""
-    response, _ = _request(client, ep, "POST", "/chat/completions", json=body)
-    try:
-        answer = response.json() if response.status_code == 200 else None
-    except ValueError:
-        return None
-    return answer if isinstance(answer, dict) else None
-
-
 def probe_endpoint(
     ep: Endpoint,
     timeout_s: float,
@@ -364,8 +354,8 @@ def probe_endpoint(
             elif ep.needs_tools:
                 results.append(_tools_result(client, ep, model, native_tools))
             if ep.needs_tools:
-                post = functools.partial(_post_json, client, ep)
-                results.append(actions_result(post, ep.label, model, protocol))
+                send = functools.partial(_request, client, ep, "POST", "/chat/completions")
+                results.append(actions_result(send, ep.label, model, protocol))
         except ProbeError as exc:
             step = "reachable" if not results else "request"
             results.append(CheckResult(f"{ep.label}: {step}", Status.FAIL, exc.detail, exc.fix))
