@@ -1,8 +1,8 @@
 """What goes over the wire: golden request bodies for vLLM, llama.cpp's servers and others.
 
 A small HTTP server stands in for each kind of server and answers the way it does: vLLM
-honours ``response_format`` json_schema and ``tool_choice: "required"``; older vLLM
-only ``guided_json``; llama-cpp-python's server refuses the json_schema type (422) and
+honours ``response_format`` json_schema and ``tool_choice: "required"``; a server
+taking only vLLM's ``structured_outputs``, another only its older ``guided_json``; llama-cpp-python's server refuses the json_schema type (422) and
 takes ``json_object`` with a schema; a plain server ignores what it does not know. The
 recorded bodies are compared with golden files in ``golden/`` (everything but the
 messages, whose text the prompt tests cover).
@@ -35,6 +35,8 @@ def honours(kind: str, body: dict[str, Any]) -> dict[str, Any] | None:
     fmt = body.get("response_format") or {}
     if kind == "vllm" and fmt.get("type") == "json_schema":
         return dict(fmt["json_schema"]["schema"])
+    if kind == "structured" and "structured_outputs" in body:
+        return dict(body["structured_outputs"]["json"])
     if kind == "guided" and "guided_json" in body:
         return dict(body["guided_json"])
     if kind == "llama-cpp-python" and fmt.get("type") == "json_object":
@@ -93,6 +95,7 @@ def golden(name: str) -> Any:
     ("kind", "caps"),
     [
         ("vllm", Capabilities(native=True, required=True, structured="json_schema")),
+        ("structured", Capabilities(structured="structured_outputs")),
         ("guided", Capabilities(structured="guided_json")),
         ("llama-cpp-python", Capabilities(structured="json_object")),
         ("plain", Capabilities()),
@@ -106,7 +109,7 @@ def test_detection_finds_what_each_kind_of_server_supports(
     assert model.capabilities is model.capabilities  # probed once
 
 
-@pytest.mark.parametrize("kind", ["vllm", "guided", "llama-cpp-python"])
+@pytest.mark.parametrize("kind", ["vllm", "structured", "guided", "llama-cpp-python"])
 def test_a_constrained_action_request_matches_its_golden_shape(
     serve: Any, kind: str, tmp_path: Path
 ) -> None:
