@@ -28,6 +28,11 @@ ENDPOINT_OPTION = typer.Option(
 INDEX_OPTION = typer.Option(
     True, "--index/--no-index", help="Let the agents search the workspace index."
 )
+MODE_OPTION = typer.Option(
+    "",
+    "--mode",
+    help="crew (the roles in agents.roles), solo (one agent) or auto; default: agents.mode.",
+)
 
 
 def setup(
@@ -35,6 +40,7 @@ def setup(
     sets: list[str],
     endpoint: str,
     roles: tuple[str, ...] | None = None,
+    mode: str = "",
 ) -> tuple[Path, AtollConfig, ModelPool]:
     """The workspace, its config and a checked model pool: fails at once (exit 2) when a
     role's endpoint does not answer or no local model exists, before any work starts."""
@@ -45,6 +51,10 @@ def setup(
     root = choose_workspace(workspace)
     if endpoint:
         sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
+    if mode:
+        if mode not in ("auto", "crew", "solo"):
+            fail(f"--mode is crew, solo or auto, not {mode!r}", 2)
+        sets = [*sets, f"agents.mode={mode}"]
     config = load(root, sets).config
     pool = ModelPool(config)
     wanted = roles or config.agents.roles

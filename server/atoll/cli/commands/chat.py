@@ -20,6 +20,7 @@ from rich.markup import escape
 from atoll.cli.commands._crew_cli import (
     ENDPOINT_OPTION,
     INDEX_OPTION,
+    MODE_OPTION,
     WORKSPACE_OPTION,
     ProgressView,
     open_index,
@@ -177,6 +178,7 @@ def register(app: typer.Typer) -> None:
     def chat(
         resume: str = typer.Option("", "--resume", help="Continue a saved session."),
         endpoint: str = ENDPOINT_OPTION,
+        mode: str = MODE_OPTION,
         use_index: bool = INDEX_OPTION,
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
@@ -185,7 +187,7 @@ def register(app: typer.Typer) -> None:
         """Talk with the crew's quick agent about the workspace; /help for commands."""
         from atoll.agents.transcript import new_run_id
 
-        root, config, pool = setup(workspace, sets, endpoint)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         session = ChatSession(root, resume or new_run_id())
         if resume and not session.history:
             fail(f"no saved session {resume!r} under {session.folder}", 2)

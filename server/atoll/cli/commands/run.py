@@ -1,4 +1,4 @@
-"""``atoll run REQUIREMENT.md``: the whole crew on a requirements document (pipeline mode)."""
+"""``atoll run REQUIREMENT.md``: the crew (or the solo agent, ``--mode solo``) on a task."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from rich.markup import escape
 from atoll.cli.commands._crew_cli import (
     ENDPOINT_OPTION,
     INDEX_OPTION,
+    MODE_OPTION,
     WORKSPACE_OPTION,
     ProgressView,
     open_index,
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
         replay: str = typer.Option("", "--replay", help="Print the transcript of a run and exit."),
         apply: bool = typer.Option(False, "--apply", help="Write the result into the workspace."),
         endpoint: str = ENDPOINT_OPTION,
+        mode: str = MODE_OPTION,
         use_index: bool = INDEX_OPTION,
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
@@ -78,7 +80,7 @@ def register(app: typer.Typer) -> None:
         from atoll.agents.apply import apply_diff
         from atoll.agents.settings import crew_settings
 
-        root, config, pool = setup(workspace, sets, endpoint)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         settings = crew_settings(config, root)
         view = ProgressView(as_json)
         cancel = threading.Event()
