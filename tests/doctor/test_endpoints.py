@@ -46,8 +46,14 @@ def by_suffix(results: list, suffix: str):  # type: ignore[no-untyped-def]
 
 def test_a_healthy_tool_capable_endpoint(server: LlamaServer) -> None:
     results = probe_endpoint(endpoint(server), 10.0, native_tools=True)
-    assert [r.status for r in results] == [Status.OK] * 3, results
+    assert [r.status for r in results] == [Status.OK] * 4, results
     assert by_suffix(results, "tool calling").detail.startswith("native tool calls work")
+    # llama.cpp's server takes a schema (json_object) but cannot force calls: constrained.
+    actions = by_suffix(results, "actions").detail
+    assert actions == (
+        "supports native tool calls, structured output (json_object); "
+        "the crew uses constrained output (a JSON schema per role)"
+    )
 
 
 def test_wrong_model_is_named_with_what_the_server_has(server: LlamaServer) -> None:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,13 +68,11 @@ ATTACKS = {
         action("read_file", path="{canary}/secret.txt"),
         action("read_file", path="{home}/.ssh/id_rsa"),
         action("write_file", path="{ws}/app.py", content="pwned"),
-        action("write_file", path="/tmp/atoll-pwned", content="pwned"),
+        action("write_file", path="{pwned}", content="pwned"),
     ],
     "writes outside via commands": [
         run_command("echo x >> ../../../../app.py; echo x >> {ws}/app.py"),
-        run_command(
-            "echo x > /tmp/atoll-pwned; echo x > {canary}/planted; rm -f {canary}/secret.txt"
-        ),
+        run_command("echo x > {pwned}; echo x > {canary}/planted; rm -f {canary}/secret.txt"),
         run_command("cp app.py {home}/copied; touch /root/x /usr/x /etc/x"),
     ],
     "symlinks via commands": [
@@ -105,7 +104,8 @@ ATTACKS = {
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_attacks_change_nothing_and_leak_nothing(island: Island, attack: str) -> None:
-    places = {"{ws}": island.ws, "{canary}": island.canary, "{home}": island.home}
+    pwned = Path("/tmp") / f"atoll-pwned-{uuid.uuid4().hex}"  # the machine's real /tmp
+    places = {"{ws}": island.ws, "{canary}": island.canary, "{home}": island.home, "{pwned}": pwned}
     answers = []
     for answer in ATTACKS[attack]:
         for mark, path in places.items():
@@ -119,7 +119,7 @@ def test_attacks_change_nothing_and_leak_nothing(island: Island, attack: str) ->
     assert result["event"] == "result"
     assert_untouched(island, before)
     assert_nothing_leaked(island)
-    assert not Path("/tmp/atoll-pwned").exists()
+    assert not pwned.exists()
     assert time.monotonic() - started < 100  # each command ended at its 5 s timeout
 
 

@@ -160,7 +160,15 @@ class AgentsConfig:
     max_tokens: int = 1024
     wall_clock_s: float = 600.0
     command_timeout_s: float = 60.0
-    tool_protocol: Literal["auto", "native", "text"] = "auto"
+    # "crew": the roles in `roles`, one after the other; "solo": one agent with the
+    # coder's tools; "auto": solo on the in-process model, the crew on an endpoint.
+    mode: Literal["auto", "crew", "solo"] = "auto"
+    # How answers become actions. "auto": forced native tool calls where the server has
+    # them (tool_choice "required"), else constrained output (a JSON schema per role),
+    # else native calls, else the text protocol. "constrained" falls back to "text".
+    tool_protocol: Literal["auto", "native", "constrained", "text"] = "auto"
+    # The length cap of free text (plans, reviews, summaries) under constrained output.
+    prose_tokens: int = 400
     max_run_tokens: int = 200_000
     # Conversation size kept per role (older tool output is elided beyond it).
     context_tokens: int = 12_000

@@ -82,7 +82,7 @@ def run_full(
     removed = writes.remove_files(store, gone, refs).chunks
     stats.removed = len(gone)
     if progress:
-        progress("parse", 0, len(todo), "")
+        progress(0, len(todo), "")
     store.bulk = True
     try:
         removed |= _write_all(store, settings, todo, set(known), refs, stats, progress)
@@ -145,7 +145,7 @@ def _write_all(
         if len(changed) >= BATCH_FILES or time.monotonic() - flushed >= BATCH_S:
             flush()
         if progress:
-            progress("parse", done, len(todo), facts.relative)
+            progress(done, len(todo), facts.relative)
     flush()
     return removed
 

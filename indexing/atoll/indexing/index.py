@@ -149,7 +149,7 @@ class WorkspaceIndex:
     def index_all(self, progress: Progress | None = None) -> IndexStats:
         """Bring the index up to date with the files on disk.
 
-        ``progress(phase, done, total, item)``: "parse" per file, then "embed" per chunk.
+        ``progress(done, total, path)`` per file, then ``phase="embedding"`` per chunk.
         """
         self._need_writer()
         started = time.perf_counter()

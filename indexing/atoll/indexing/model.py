@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 # LSP SymbolKind values (the engine never imports lsprotocol).
 FILE, MODULE, NAMESPACE, PACKAGE, CLASS, METHOD, PROPERTY, FIELD = 1, 2, 3, 4, 5, 6, 7, 8
@@ -116,6 +116,10 @@ class IndexStats:
     embed_error: str = ""  # why embedding stopped (the symbols and text are indexed)
 
 
-# ``progress(phase, done, total, item)``: phase "parse" counts files (item: the path),
-# "embed" counts chunks (item: "").
-Progress = Callable[[str, int, int, str], None]
+class Progress(Protocol):
+    """``progress(done, total, current)`` per parsed file (``current``: its path), then
+    ``progress(done, total, "", phase="embedding")`` per embedded chunk."""
+
+    def __call__(
+        self, done: int, total: int, current: str = "", phase: str = "parsing"
+    ) -> None: ...

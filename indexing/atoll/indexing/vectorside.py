@@ -213,7 +213,7 @@ class VectorSide:
             return 0
         done = 0
         if progress:
-            progress("embed", 0, total, "")
+            progress(0, total, "", phase="embedding")
         for batch, embedded in pipelined(embedder, self._batches(vectors, embedder), _texts):
             vectors.upsert(
                 [row[0] for row in batch],
@@ -226,7 +226,7 @@ class VectorSide:
             self.store.mark_embedded(row[0] for row in batch)
             done += len(batch)
             if progress:
-                progress("embed", min(done, total), total, "")
+                progress(min(done, total), total, "", phase="embedding")
         return done
 
     def _batches(self, vectors: VectorStore, embedder: Embedder) -> Iterator[Pending]:

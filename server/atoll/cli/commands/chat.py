@@ -20,12 +20,14 @@ from rich.markup import escape
 from atoll.cli.commands._crew_cli import (
     ENDPOINT_OPTION,
     INDEX_OPTION,
+    MODE_OPTION,
     WORKSPACE_OPTION,
     ProgressView,
     open_index,
     setup,
     show_diff,
 )
+from atoll.cli.commands.index import index_with_progress
 from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail
 
 if TYPE_CHECKING:
@@ -113,7 +115,7 @@ class Chat:
         if not index.promote():
             self.say("info", f"not indexed here: {index.read_only_reason()}")
             return
-        stats = index.index_all()
+        stats = index_with_progress(index, self.config, show=not self.as_json)
         self.say(
             "info", f"indexed {stats.files} files: {stats.symbols} symbols, {stats.chunks} chunks"
         )
@@ -179,6 +181,7 @@ def register(app: typer.Typer) -> None:
     def chat(
         resume: str = typer.Option("", "--resume", help="Continue a saved session."),
         endpoint: str = ENDPOINT_OPTION,
+        mode: str = MODE_OPTION,
         use_index: bool = INDEX_OPTION,
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
@@ -187,7 +190,7 @@ def register(app: typer.Typer) -> None:
         """Talk with the crew's quick agent about the workspace; /help for commands."""
         from atoll.agents.transcript import new_run_id
 
-        root, config, pool = setup(workspace, sets, endpoint)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         session = ChatSession(root, resume or new_run_id())
         if resume and not session.history:
             fail(f"no saved session {resume!r} under {session.folder}", 2)

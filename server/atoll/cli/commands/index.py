@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -18,15 +18,18 @@ from rich.markup import escape
 from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
     console,
     err_console,
     fail,
-    find_workspace,
     load,
     print_json,
 )
+from atoll.cli.progress import PhaseProgress
 
 if TYPE_CHECKING:
+    from atoll.config import AtollConfig
     from atoll.indexing import IndexStats, WorkspaceIndex
 
 WAIT_OPTION = typer.Option(
@@ -34,10 +37,23 @@ WAIT_OPTION = typer.Option(
 )
 
 
+def after_phases(config: AtollConfig) -> dict[str, str]:
+    """What follows each indexing phase, for the spinner once its bar is full."""
+    last = "embedding new chunks" if config.indexing.embeddings else "counting references"
+    return {"parsing": last, "embedding": "writing vectors"}
+
+
+def index_with_progress(idx: WorkspaceIndex, config: AtollConfig, *, show: bool) -> IndexStats:
+    """``idx.index_all()`` with a bar per phase on stderr when ``show`` (and a terminal)."""
+    with PhaseProgress(err_console, enabled=show, after=after_phases(config)) as bar:
+        return idx.index_all(bar)
+
+
 def register(app: typer.Typer) -> None:
     @app.command()
     def index(
-        path: Path = typer.Argument(None, help="Workspace folder (default: the current one)."),
+        path: Path = typer.Argument(None, help="Workspace folder (the same as -w)."),
+        workspace: Path = WORKSPACE_OPTION,
         wait: float = WAIT_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
@@ -45,9 +61,7 @@ def register(app: typer.Typer) -> None:
         """Index a workspace: symbols, chunks and (unless turned off) embeddings."""
         from atoll.indexing import IndexBusyError, WorkspaceIndex
 
-        root = find_workspace(path) if path is None else path.resolve()
-        if not root.is_dir():
-            fail(f"{root} is not a folder")
+        root = choose_workspace(workspace, path)
         loaded = load(root, sets)
         try:
             idx = WorkspaceIndex.open(root, loaded.config, command="index", wait_s=wait)
@@ -57,7 +71,7 @@ def register(app: typer.Typer) -> None:
             if not idx.writable:
                 _someone_else(idx, root, as_json)
                 return
-            stats = idx.index_all() if as_json else _with_progress(idx)
+            stats = index_with_progress(idx, loaded.config, show=not as_json)
         finally:
             idx.close()
         if as_json:
@@ -80,28 +94,6 @@ def _someone_else(idx: WorkspaceIndex, root: Path, as_json: bool) -> None:
         f"{counts['symbols']} symbols, {counts['chunks']} chunks.",
         highlight=False,
     )
-
-
-def _with_progress(idx: WorkspaceIndex) -> IndexStats:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("[bold]{task.fields[phase]}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def progress(phase: str, done: int, total: int, item: str) -> None:
-            if phase not in tasks:
-                label = "indexing" if phase == "parse" else "embedding"
-                tasks[phase] = bar.add_task("", total=total or None, phase=label)
-            bar.update(tasks[phase], completed=done, total=total, description=item[-60:])
-
-        return idx.index_all(progress)
 
 
 def _report(root: Path, stats: IndexStats) -> None:

@@ -1,4 +1,8 @@
-"""``atoll outline [PATH]``: the ranked repository map that prompts carry."""
+"""``atoll outline [PATH]``: the ranked repository map that prompts carry.
+
+It only reads the index. A workspace not indexed yet is outlined from a symbol index in
+a temporary folder: the workspace is left as it was (`atoll index` keeps an index).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,14 @@ from pathlib import Path
 
 import typer
 
+from atoll.cli.commands.index import index_with_progress
 from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
     err_console,
+    fail,
     find_workspace,
     index_notes,
     load,
@@ -19,9 +27,9 @@ from atoll.cli.common import (
 from atoll.config import AtollConfig
 
 
-def _from_scratch(root: Path, config: AtollConfig, budget: int, focus: list[Path]) -> str:
-    """No index yet: outline from a symbol index in a temporary folder (the workspace is
-    left as it was; `atoll index` keeps one)."""
+def _from_scratch(
+    root: Path, config: AtollConfig, budget: int, focus: list[Path], show: bool
+) -> str:
     import tempfile
 
     from atoll.indexing import WorkspaceIndex
@@ -29,9 +37,10 @@ def _from_scratch(root: Path, config: AtollConfig, budget: int, focus: list[Path
     err_console.print("[dim]not indexed yet: outlining from a temporary index[/]")
     with tempfile.TemporaryDirectory(prefix="atoll-outline-") as scratch:
         indexing = replace(config.indexing, index_dir=scratch, embeddings=False)
-        temporary = WorkspaceIndex.open(root, replace(config, indexing=indexing), command="outline")
+        scratch_config = replace(config, indexing=indexing)
+        temporary = WorkspaceIndex.open(root, scratch_config, command="outline")
         try:
-            temporary.index_all()
+            index_with_progress(temporary, scratch_config, show=show)
             return temporary.outline(budget, focus)
         finally:
             temporary.close()
@@ -40,7 +49,10 @@ def _from_scratch(root: Path, config: AtollConfig, budget: int, focus: list[Path
 def register(app: typer.Typer) -> None:
     @app.command()
     def outline(
-        path: Path = typer.Argument(None, help="Workspace folder, or a file to focus on."),
+        path: Path = typer.Argument(
+            None, help="A file to focus on, or the workspace folder (the same as -w)."
+        ),
+        workspace: Path = WORKSPACE_OPTION,
         budget: int = typer.Option(1024, "--budget", help="Token budget."),
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
@@ -48,13 +60,19 @@ def register(app: typer.Typer) -> None:
         """Print files → classes/functions with signatures, most important first."""
         from atoll.indexing import WorkspaceIndex
 
-        root = find_workspace(path)
-        focus = [path.resolve()] if path is not None and path.is_file() else []
+        focus: list[Path] = []
+        if path is not None and path.is_file():
+            focus = [path.resolve()]
+            root = choose_workspace(workspace) if workspace else find_workspace(path.parent)
+            if not focus[0].is_relative_to(root):
+                fail(f"{path} is not inside the workspace {root}", 2)
+        else:
+            root = choose_workspace(workspace, path)
         config = load(root, sets).config
         idx = WorkspaceIndex.open(root, config, write=False)
         try:
             if idx.stats()["files"] == 0:
-                text = _from_scratch(root, config, budget, focus)
+                text = _from_scratch(root, config, budget, focus, show=not as_json)
             else:
                 text = idx.outline(budget, focus)
                 index_notes(idx)

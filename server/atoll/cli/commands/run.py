@@ -1,4 +1,4 @@
-"""``atoll run REQUIREMENT.md``: the whole crew on a requirements document (pipeline mode)."""
+"""``atoll run REQUIREMENT.md``: the crew (or the solo agent, ``--mode solo``) on a task."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from rich.markup import escape
 from atoll.cli.commands._crew_cli import (
     ENDPOINT_OPTION,
     INDEX_OPTION,
+    MODE_OPTION,
     WORKSPACE_OPTION,
     ProgressView,
     open_index,
     setup,
     show_diff,
 )
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail, find_workspace
+from atoll.cli.common import JSON_OPTION, SET_OPTION, choose_workspace, console, fail
 
 
 def _replay(root: Path, run_id: str, as_json: bool) -> None:
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
         replay: str = typer.Option("", "--replay", help="Print the transcript of a run and exit."),
         apply: bool = typer.Option(False, "--apply", help="Write the result into the workspace."),
         endpoint: str = ENDPOINT_OPTION,
+        mode: str = MODE_OPTION,
         use_index: bool = INDEX_OPTION,
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
@@ -62,7 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Hand a requirements document to the crew; show progress, the plan and the diff."""
         if replay:
-            _replay(find_workspace(workspace), replay, as_json)
+            _replay(choose_workspace(workspace), replay, as_json)
             return
         if requirement is None and not resume:
             fail("give a REQUIREMENT file, or --resume RUN_ID", 2)
@@ -78,7 +80,7 @@ def register(app: typer.Typer) -> None:
         from atoll.agents.apply import apply_diff
         from atoll.agents.settings import crew_settings
 
-        root, config, pool = setup(workspace, sets, endpoint)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         settings = crew_settings(config, root)
         view = ProgressView(as_json)
         cancel = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
@@ -10,9 +11,12 @@ from rich.markup import escape
 
 from atoll.cli.common import (
     JSON_OPTION,
+    NOT_INDEXED,
     SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
     console,
-    find_workspace,
+    err_console,
     index_notes,
     load,
     print_json,
@@ -26,7 +30,7 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "-k", help="Number of results."),
         lang: str = typer.Option("", "--lang", help="Only this language (python, rust, qml, ...)."),
         path: str = typer.Option("", "--path", help="Only under this workspace-relative folder."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
@@ -34,11 +38,17 @@ def register(app: typer.Typer) -> None:
         from atoll.indexing import WorkspaceIndex
         from atoll.indexing.files import shown
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
+        # Only reads: never creates .atoll/, and searches while another process writes.
         idx = WorkspaceIndex.open(root, load(root, sets).config, write=False)
+        # The first vector query loads the embedding model (seconds): say so meanwhile.
+        waiting = nullcontext() if as_json else err_console.status("searching", spinner="dots")
         try:
-            hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
-            index_notes(idx)
+            with waiting:
+                hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
+            indexed = idx.stats()["files"] > 0
+            if indexed:
+                index_notes(idx)
         finally:
             idx.close()
         if as_json:
@@ -54,4 +64,9 @@ def register(app: typer.Typer) -> None:
             for line in h.text.splitlines()[:4]:
                 console.print(f"    {escape(line)}", highlight=False)
         if not hits:
-            console.print("no results")
+            err_console.print(
+                f"nothing matches {query!r}" if indexed else NOT_INDEXED.format(root=root),
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(1)

@@ -10,9 +10,12 @@ from rich.markup import escape
 
 from atoll.cli.common import (
     JSON_OPTION,
+    NOT_INDEXED,
     SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
     console,
-    find_workspace,
+    err_console,
     index_notes,
     load,
     print_json,
@@ -24,7 +27,7 @@ def register(app: typer.Typer) -> None:
     def symbols(
         query: str = typer.Argument(..., help="Part of a name: exact, prefix, camelCase or fuzzy."),
         limit: int = typer.Option(20, "--limit", "-n", help="Most results."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
@@ -32,11 +35,14 @@ def register(app: typer.Typer) -> None:
         from atoll.indexing import WorkspaceIndex
         from atoll.indexing.files import shown
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
+        # Only reads: never creates .atoll/, and answers while another process writes.
         idx = WorkspaceIndex.open(root, load(root, sets).config, write=False)
         try:
             found = idx.find_symbols(query, limit)
-            index_notes(idx)
+            indexed = idx.stats()["files"] > 0
+            if indexed:
+                index_notes(idx)
         finally:
             idx.close()
         if as_json:
@@ -50,4 +56,9 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         if not found:
-            console.print("no symbols found")
+            err_console.print(
+                f"no symbol matches {query!r}" if indexed else NOT_INDEXED.format(root=root),
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(1)

@@ -170,14 +170,18 @@ async def _full_run(server: AtollServer, state: IndexerState, index: WorkspaceIn
     await progress.begin()
     counted = [0.0]
 
-    def report(phase: str, done: int, total: int, item: str) -> None:
+    def report(done: int, total: int, current: str = "", phase: str = "parsing") -> None:
         state.set(phase=phase, done=done, total=total)
         now = time.monotonic()
         if now - counted[0] >= 1.0:
             counted[0] = now
             state.refresh_counts(server)
         pct = int(100 * done / total) if total else 100
-        what = f"{done}/{total} {item}" if phase == "parse" else f"embedding {done}/{total} chunks"
+        what = (
+            f"{done}/{total} {current}"
+            if phase == "parsing"
+            else f"embedding {done}/{total} chunks"
+        )
         progress.report(loop, what, pct, done == total)
 
     state.set(state="indexing")
