@@ -81,8 +81,17 @@ def _embedding_server(log: Path) -> tuple[subprocess.Popen[bytes], str]:
                 return process, base
         except OSError:
             time.sleep(0.1)
-    process.kill()
+    _stop(process)
     raise RuntimeError(f"the embedding server did not start; see {log}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:  # busy writing a large answer: it need not finish
+        process.kill()
+        process.wait()
 
 
 def remote_embedding(folder: Path, sample: int, scratch: Path) -> dict[str, Any]:
@@ -94,7 +103,9 @@ def remote_embedding(folder: Path, sample: int, scratch: Path) -> dict[str, Any]
     texts = [t[:400] for t in _chunk_texts(folder, sample)]
     process, base = _embedding_server(scratch / "embedding-server.log")
     try:
-        config = load_config(None, cli={"indexing.embed_endpoint.base_url": base}).config
+        # Small batches: every answer holds a vector per token of every text.
+        sets = {"indexing.embed_endpoint.base_url": base, "indexing.embed_batch": "4"}
+        config = load_config(None, cli=sets).config
         embedder = RemoteEmbedder(config)
         dim = embedder.dim
         batches = [texts[i : i + embedder.batch] for i in range(0, len(texts), embedder.batch)]
@@ -103,8 +114,7 @@ def remote_embedding(folder: Path, sample: int, scratch: Path) -> dict[str, Any]
         seconds = time.perf_counter() - t
         embedder.close()
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        _stop(process)
     return {
         "server": "llama_cpp.server --embedding true (demo GGUF, no pooling)",
         "dim": dim,

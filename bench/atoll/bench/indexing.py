@@ -255,7 +255,10 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     results["workspace_symbol_lsp"] = asyncio.run(_lsp_latency(root, folder, symbol_queries(names)))
     sample = 64 if ctx.quick else 256
     results["embeddings_local"] = index_runtime.local_embedding(folder, sample)
-    results["embeddings_remote"] = index_runtime.remote_embedding(folder, sample // 4, scratch)
+    try:
+        results["embeddings_remote"] = index_runtime.remote_embedding(folder, sample // 4, scratch)
+    except Exception as exc:  # the other numbers stand without it
+        results["embeddings_remote"] = {"error": f"{type(exc).__name__}: {exc}"}
     results["server_idle"] = index_runtime.idle_rss(scratch)
     bars = {"universal-ctags": results["ctags"].get("files_per_s", 0.0)}
     for key, value in results.items():

@@ -48,8 +48,11 @@ class RefTally:
             "ON CONFLICT(name) DO UPDATE SET n = n + excluded.n",
             changed,
         )
-        if changed:
-            conn.execute("DELETE FROM ref_counts WHERE n <= 0")
+        # Only names that lost references can reach zero: no scan of the whole table.
+        conn.executemany(
+            "DELETE FROM ref_counts WHERE name = ? AND n <= 0",
+            [(name,) for name, n in changed if n < 0],
+        )
         self.delta.clear()
 
 
