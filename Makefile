@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test lint typecheck pytest client bench clean-venv FORCE
+.PHONY: setup demo test lint typecheck pytest client e2e bench clean-venv FORCE
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,12 @@ client: setup
 	@if [ -f client-vscode/package.json ]; then $(MAKE) -C client-vscode test; fi
 
 test: lint typecheck pytest client
+
+# The real-editor e2e: the built .vsix in code-server, driven by headless Chromium
+# (needs Debian's ripgrep, libkrb5-dev and chromium; .ci/run installs them). Not in
+# `test`: it takes minutes and those packages.
+e2e: setup
+	@$(MAKE) -C client-vscode e2e
 
 bench: setup
 	$(VENV)/bin/atoll bench

@@ -23,7 +23,15 @@ SET_OPTION = typer.Option(
     metavar="KEY=VALUE",
     help="Override a setting, e.g. --set completion.max_tokens=32.",
 )
+NOT_INDEXED = "{root} has no index yet: run `atoll index` there first"
 JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output.")
+WORKSPACE_OPTION = typer.Option(
+    None,
+    "--workspace",
+    "-w",
+    help="Workspace folder (default: the nearest folder above the current one holding "
+    "atoll.toml or .git).",
+)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -41,6 +49,20 @@ def find_workspace(start: Path | None = None) -> Path:
         if (folder / "atoll.toml").exists() or (folder / ".git").exists():
             return folder
     return here
+
+
+def choose_workspace(workspace: Path | None, positional: Path | None = None) -> Path:
+    """The workspace from ``-w`` or a positional folder (they must agree), else the nearest one."""
+    both = workspace is not None and positional is not None
+    if both and workspace.resolve() != positional.resolve():  # type: ignore[union-attr]
+        fail(f"two workspaces given: {positional} and -w {workspace}; give one", 2)
+    chosen = workspace if workspace is not None else positional
+    if chosen is not None:
+        root = chosen.expanduser().resolve()
+        if not root.is_dir():
+            fail(f"{chosen} is not a folder", 2)
+        return root
+    return find_workspace()
 
 
 def load(

@@ -13,7 +13,9 @@ import typer
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from atoll.cli.common import console, err_console, fail, find_workspace, load
+from atoll.cli.common import WORKSPACE_OPTION, choose_workspace, console, err_console, fail, load
+
+__all__ = ["WORKSPACE_OPTION", "ProgressView", "open_index", "setup", "show_diff"]
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool
@@ -26,7 +28,6 @@ ENDPOINT_OPTION = typer.Option(
 INDEX_OPTION = typer.Option(
     True, "--index/--no-index", help="Let the agents search the workspace index."
 )
-WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help="Workspace folder.")
 MODE_OPTION = typer.Option(
     "",
     "--mode",
@@ -35,13 +36,19 @@ MODE_OPTION = typer.Option(
 
 
 def setup(
-    workspace: Path | None, sets: list[str], endpoint: str, mode: str = ""
+    workspace: Path | None,
+    sets: list[str],
+    endpoint: str,
+    roles: tuple[str, ...] | None = None,
+    mode: str = "",
 ) -> tuple[Path, AtollConfig, ModelPool]:
-    """The workspace, its config and a checked model pool (fails before any work starts)."""
+    """The workspace, its config and a checked model pool: fails at once (exit 2) when a
+    role's endpoint does not answer or no local model exists, before any work starts."""
     from atoll.agents import EndpointError
-    from atoll.agents.settings import ModelPool
+    from atoll.agents.settings import ModelPool, crew_roles
+    from atoll.config.models import ModelNotFoundError, resolve_gguf
 
-    root = find_workspace(workspace)
+    root = choose_workspace(workspace)
     if endpoint:
         sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
     if mode:
@@ -50,10 +57,17 @@ def setup(
         sets = [*sets, f"agents.mode={mode}"]
     config = load(root, sets).config
     pool = ModelPool(config)
+    wanted = roles or crew_roles(config)
     try:
-        pool.check()
-    except EndpointError as exc:
-        fail(str(exc), 2)
+        pool.check(wanted)
+        urls = {pool.endpoint_for(role)[0] for role in wanted}
+        if "" in urls:  # some role runs in-process: its model file must exist now
+            resolve_gguf(config)
+    except (EndpointError, ModelNotFoundError) as exc:
+        fail(f"{exc}\n(the crew needs a model: --endpoint URL or agents.endpoint.base_url for a "
+             "vLLM / llama.cpp server, or models.gguf for one in-process)", 2)  # fmt: skip
+    where = ", ".join(sorted(url or "in-process llama.cpp" for url in urls))
+    err_console.print(f"[dim]model: {escape(where)}[/]", highlight=False)
     return root, config, pool
 
 

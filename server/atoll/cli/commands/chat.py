@@ -27,6 +27,7 @@ from atoll.cli.commands._crew_cli import (
     setup,
     show_diff,
 )
+from atoll.cli.commands.index import index_with_progress
 from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class Chat:
         from atoll.indexing import WorkspaceIndex
 
         index = self.index or WorkspaceIndex.open(self.root, self.config)
-        stats = index.index_all()
+        stats = index_with_progress(index, self.config, show=not self.as_json)
         self.index = index
         self.say(
             "info", f"indexed {stats.files} files: {stats.symbols} symbols, {stats.chunks} chunks"
@@ -186,7 +187,7 @@ def register(app: typer.Typer) -> None:
         """Talk with the crew's quick agent about the workspace; /help for commands."""
         from atoll.agents.transcript import new_run_id
 
-        root, config, pool = setup(workspace, sets, endpoint, mode)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         session = ChatSession(root, resume or new_run_id())
         if resume and not session.history:
             fail(f"no saved session {resume!r} under {session.folder}", 2)

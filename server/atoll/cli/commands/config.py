@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
+    console,
+    load,
+    print_json,
+)
 from atoll.config import env_var_for, flatten, is_secret
 
 
@@ -23,12 +31,12 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show(
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Print every setting, its value and the layer it came from."""
-        loaded = load(find_workspace(workspace), sets)
+        loaded = load(choose_workspace(workspace), sets)
         values = flatten(loaded.config)
         if as_json:
             print_json(

@@ -8,7 +8,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
+    console,
+    load,
+    print_json,
+)
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
@@ -16,7 +24,7 @@ _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         timeout: float = typer.Option(
             3.0, "--timeout", min=0.1, help="Seconds to wait for each server to connect."
         ),
@@ -26,7 +34,7 @@ def register(app: typer.Typer) -> None:
         """Check configuration, models, servers and the index; exit 1 if something required is broken."""
         from atoll.doctor import DoctorContext, run_checks
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         results = run_checks(DoctorContext(root, load(root, sets), timeout_s=timeout))
         broken = [r for r in results if r.broken]
         if as_json:

@@ -23,10 +23,11 @@ import typer
 from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
     console,
     err_console,
     fail,
-    find_workspace,
     load,
     print_json,
 )
@@ -229,12 +230,12 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(
             False, "--dry-run", help="Print the config instead of writing it."
         ),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Write a Continue config whose chat and autocomplete models are atoll's endpoints."""
-        loaded = load(find_workspace(workspace), sets)
+        loaded = load(choose_workspace(workspace), sets)
         try:
             text, warnings = continue_config(loaded.config)
         except IntegrationError as exc:
@@ -261,11 +262,11 @@ def register(app: typer.Typer) -> None:
             "-r",
             help="Requirement file the task runs on (default: the file open in the editor).",
         ),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Add a "Delegate to AI crew" task running `atoll run` to .vscode/tasks.json."""
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         path = root / ".vscode" / "tasks.json"
         existing: Any = {}
         if path.exists():

@@ -8,7 +8,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
+    console,
+    load,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +25,7 @@ def register(app: typer.Typer) -> None:
         paths: list[Path] = typer.Argument(
             None, help="GGUF files or model folders to verify (default: the configured ones)."
         ),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         served: bool = typer.Option(
             False, "--served", help="Also verify the folders vLLM loads (on the GPU box)."
         ),
@@ -42,7 +50,7 @@ def register(app: typer.Typer) -> None:
         if paths:
             entries = [inspect_path(p, sha256=sha256) for p in paths]
         else:
-            config = load(find_workspace(workspace), sets).config
+            config = load(choose_workspace(workspace), sets).config
             entries = configured_models(config, sha256=sha256)
             if served:
                 entries += served_model_folders(config)

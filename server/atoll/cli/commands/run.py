@@ -22,7 +22,7 @@ from atoll.cli.commands._crew_cli import (
     setup,
     show_diff,
 )
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail, find_workspace
+from atoll.cli.common import JSON_OPTION, SET_OPTION, choose_workspace, console, fail
 
 
 def _replay(root: Path, run_id: str, as_json: bool) -> None:
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Hand a requirements document to the crew; show progress, the plan and the diff."""
         if replay:
-            _replay(find_workspace(workspace), replay, as_json)
+            _replay(choose_workspace(workspace), replay, as_json)
             return
         if requirement is None and not resume:
             fail("give a REQUIREMENT file, or --resume RUN_ID", 2)
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
         from atoll.agents.apply import apply_diff
         from atoll.agents.settings import crew_settings
 
-        root, config, pool = setup(workspace, sets, endpoint, mode)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         settings = crew_settings(config, root)
         view = ProgressView(as_json)
         cancel = threading.Event()

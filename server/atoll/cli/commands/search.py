@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import asdict
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    NOT_INDEXED,
+    SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
+    console,
+    err_console,
+    load,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,17 +29,21 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "-k", help="Number of results."),
         lang: str = typer.Option("", "--lang", help="Only this language (python, rust, qml, ...)."),
         path: str = typer.Option("", "--path", help="Only under this workspace-relative folder."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Search the indexed code."""
         from atoll.indexing import WorkspaceIndex
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         idx = WorkspaceIndex.open(root, load(root, sets).config)
+        # The first vector query loads the embedding model (seconds): say so meanwhile.
+        waiting = nullcontext() if as_json else err_console.status("searching", spinner="dots")
         try:
-            hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
+            with waiting:
+                hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
+            indexed = idx.stats()["files"] > 0
         finally:
             idx.close()
         if as_json:
@@ -44,4 +59,9 @@ def register(app: typer.Typer) -> None:
             for line in h.text.splitlines()[:4]:
                 console.print(f"    {escape(line)}", highlight=False)
         if not hits:
-            console.print("no results (has the workspace been indexed? `atoll index`)")
+            err_console.print(
+                f"nothing matches {query!r}" if indexed else NOT_INDEXED.format(root=root),
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(1)

@@ -13,10 +13,10 @@ import typer
 from atoll.cli.common import (
     JSON_OPTION,
     SET_OPTION,
+    choose_workspace,
     console,
     err_console,
     fail,
-    find_workspace,
     load,
     print_json,
 )
@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         from atoll.deploy.plan import DeployError
         from atoll.deploy.render import render
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         # The set-up description is the file you name here, read like your own config (it
         # names executables and endpoints, which a workspace's atoll.toml may not).
         loaded = load(None, sets, user_file=root / "atoll.toml")

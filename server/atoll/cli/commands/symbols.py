@@ -8,7 +8,17 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import (
+    JSON_OPTION,
+    NOT_INDEXED,
+    SET_OPTION,
+    WORKSPACE_OPTION,
+    choose_workspace,
+    console,
+    err_console,
+    load,
+    print_json,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,17 +26,18 @@ def register(app: typer.Typer) -> None:
     def symbols(
         query: str = typer.Argument(..., help="Part of a name: exact, prefix, camelCase or fuzzy."),
         limit: int = typer.Option(20, "--limit", "-n", help="Most results."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
         sets: list[str] = SET_OPTION,
     ) -> None:
         """Find symbols by name (index the workspace first with `atoll index`)."""
         from atoll.indexing import WorkspaceIndex
 
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         idx = WorkspaceIndex.open(root, load(root, sets).config)
         try:
             found = idx.find_symbols(query, limit)
+            indexed = idx.stats()["files"] > 0
         finally:
             idx.close()
         if as_json:
@@ -40,4 +51,9 @@ def register(app: typer.Typer) -> None:
                 highlight=False,
             )
         if not found:
-            console.print("no symbols found (has the workspace been indexed? `atoll index`)")
+            err_console.print(
+                f"no symbol matches {query!r}" if indexed else NOT_INDEXED.format(root=root),
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(1)

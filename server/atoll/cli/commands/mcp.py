@@ -1,0 +1,36 @@
+"""``atoll mcp``: serve atoll's index and crew to MCP clients on stdio."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from atoll.cli.common import SET_OPTION, WORKSPACE_OPTION, choose_workspace, fail, load
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("mcp")
+    def mcp_command(
+        workspace: Path = WORKSPACE_OPTION,
+        sets: list[str] = SET_OPTION,
+    ) -> None:
+        """Serve search, symbols, outline, definitions and a delegate tool (a diff, never
+        applied) over MCP on stdio, for Continue, Zed and other MCP clients (docs/mcp.md)."""
+        try:
+            from atoll.mcp.server import IndexHolder, create_server
+        except ImportError as exc:  # a dependency; a broken install says which part is missing
+            if (exc.name or "").split(".")[0] == "mcp":
+                fail(f"the MCP SDK is not installed ({exc}): pip install 'mcp>=2.3,<3'")
+            fail(f"atoll is not fully installed ({exc}): run `make setup` again")
+        # stdout carries the protocol: every log line goes to stderr.
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="atoll mcp: %(message)s")
+        root = choose_workspace(workspace)
+        config = load(root, sets).config
+        holder = IndexHolder(root, config)
+        try:
+            create_server(root, config, holder).run("stdio")
+        finally:
+            holder.close()
