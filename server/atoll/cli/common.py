@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,21 +17,24 @@ from atoll.config import LoadedConfig, load_config, parse_assignments
 console = Console()
 err_console = Console(stderr=True)
 
-SET_OPTION = typer.Option(
-    [],
-    "--set",
-    metavar="KEY=VALUE",
-    help="Override a setting, e.g. --set completion.max_tokens=32.",
+SET_HELP = "Override a setting, e.g. --set completion.max_tokens=32."
+JSON_HELP = "Machine-readable output."
+WORKSPACE_HELP = (
+    "Workspace folder (default: the nearest folder above the current one holding "
+    "atoll.toml or .git)."
 )
 NOT_INDEXED = "{root} has no index yet: run `atoll index` there first"
-JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output.")
-WORKSPACE_OPTION = typer.Option(
-    None,
-    "--workspace",
-    "-w",
-    help="Workspace folder (default: the nearest folder above the current one holding "
-    "atoll.toml or .git).",
-)
+
+# The options most commands take, as parameter types:
+# ``def cmd(workspace: Workspace = None, as_json: AsJson = False, sets: Sets = None)``.
+Workspace = Annotated[Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)]
+AsJson = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+Sets = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
+
+# The same options as defaults, for the commands not moved onto the types yet.
+SET_OPTION = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
+JSON_OPTION = typer.Option(False, "--json", help=JSON_HELP)
+WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -77,6 +80,14 @@ def load(
     for issue in loaded.issues:
         err_console.print(f"[yellow]config:[/] {issue}", highlight=False)
     return loaded
+
+
+def workspace_config(
+    workspace: Path | None, sets: list[str] | None, positional: Path | None = None
+) -> tuple[Path, LoadedConfig]:
+    """The command's workspace (see :func:`choose_workspace`) and its configuration."""
+    root = choose_workspace(workspace, positional)
+    return root, load(root, sets)
 
 
 def _default(value: Any) -> Any:
