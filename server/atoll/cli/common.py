@@ -6,32 +6,19 @@ import json
 import sys
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from atoll.cli.options import JSON_HELP, SET_HELP, WORKSPACE_HELP
 from atoll.config import LoadedConfig, load_config, parse_assignments
 
 # Human output goes to stdout; diagnostics to stderr so `--json` stays parseable.
 console = Console()
 err_console = Console(stderr=True)
 
-SET_HELP = "Override a setting, e.g. --set completion.max_tokens=32."
-JSON_HELP = "Machine-readable output."
-WORKSPACE_HELP = (
-    "Workspace folder (default: the nearest folder above the current one holding "
-    "atoll.toml or .git)."
-)
-NOT_INDEXED = "{root} has no index yet: run `atoll index` there first"
-
-# The options most commands take, as parameter types:
-# ``def cmd(workspace: Workspace = None, as_json: AsJson = False, sets: Sets = None)``.
-Workspace = Annotated[Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)]
-AsJson = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
-Sets = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
-
-# The same options as defaults, for the commands not moved onto the types yet.
+# The options of atoll.cli.options as defaults, for the commands not moved onto its types.
 SET_OPTION = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
 JSON_OPTION = typer.Option(False, "--json", help=JSON_HELP)
 WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
@@ -83,10 +70,21 @@ def load(
 
 
 def workspace_config(
-    workspace: Path | None, sets: list[str] | None, positional: Path | None = None
+    workspace: Path | None,
+    sets: list[str] | None,
+    positional: Path | None = None,
+    *,
+    near: Path | None = None,
 ) -> tuple[Path, LoadedConfig]:
-    """The command's workspace (see :func:`choose_workspace`) and its configuration."""
-    root = choose_workspace(workspace, positional)
+    """The command's workspace (see :func:`choose_workspace`) and its configuration.
+
+    ``near``: a file the command works on; without ``-w`` the workspace is the nearest
+    one above that file rather than above the current folder.
+    """
+    if near is not None and workspace is None:
+        root = find_workspace(near.parent)
+    else:
+        root = choose_workspace(workspace, positional)
     return root, load(root, sets)
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import AsJson, console, fail, print_json
+from atoll.cli.common import console, fail, print_json
+from atoll.cli.options import AsJson
 
 
 def _compare(a: Path, b: Path, as_json: bool) -> None:

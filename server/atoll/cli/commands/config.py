@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from atoll.cli.common import AsJson, Sets, Workspace, console, print_json, workspace_config
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.config import env_var_for, flatten, is_secret
 
 

@@ -6,7 +6,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from atoll.cli.common import AsJson, Sets, Workspace, console, print_json, workspace_config
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 

@@ -21,9 +21,6 @@ from typing import Any
 import typer
 
 from atoll.cli.common import (
-    AsJson,
-    Sets,
-    Workspace,
     choose_workspace,
     console,
     err_console,
@@ -31,6 +28,7 @@ from atoll.cli.common import (
     print_json,
     workspace_config,
 )
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.config import AtollConfig
 
 TASK_LABEL = "Delegate to AI crew"

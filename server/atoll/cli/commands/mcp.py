@@ -7,7 +7,8 @@ import sys
 
 import typer
 
-from atoll.cli.common import Sets, Workspace, fail, workspace_config
+from atoll.cli.common import fail, workspace_config
+from atoll.cli.options import Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from atoll.cli.common import AsJson, Sets, Workspace, console, print_json, workspace_config
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:

@@ -10,16 +10,8 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import (
-    AsJson,
-    Sets,
-    choose_workspace,
-    console,
-    err_console,
-    fail,
-    load,
-    print_json,
-)
+from atoll.cli.common import choose_workspace, console, err_console, fail, load, print_json
+from atoll.cli.options import AsJson, Sets
 
 
 def register(app: typer.Typer) -> None:
