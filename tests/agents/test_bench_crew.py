@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from atoll.bench.crew import Outcome, parse_json_files, parse_single_shot, pass_at_k, summarise
+from atoll.bench.crew import (
+    Outcome,
+    agent_run,
+    parse_json_files,
+    parse_single_shot,
+    pass_at_k,
+    summarise,
+)
 from atoll.bench.crew_tasks import (
     MATHUTIL,
     REPORT,
@@ -225,3 +232,25 @@ def test_the_summary_counts_valid_actions_and_pass_at_k_per_tier() -> None:
     assert summary["by_tier"] == {"small": 0.5, "humaneval": 0.0}
     assert summary["valid_action_rate"] == round(6 / 14, 3) and summary["tool_calls"] == 3
     assert summary["passed"] == ["small/a"] and summary["tokens"] == 60
+
+
+def test_an_agent_run_is_measured_and_its_folder_kept_with_the_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from atoll.agents import CrewSettings, ScriptedChatModel
+    from tests.agents.scripts import action
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    script = [
+        "no action here",
+        action("write_file", path="test.txt", content="hello world\n"),
+        action("finish", summary="wrote it"),
+    ]
+    problem = small_problems()[0]
+    settings = CrewSettings(roles=("solo",))
+    outcome = agent_run(ScriptedChatModel(script), problem, tmp_path / "bench", settings)
+    assert outcome.passed and (outcome.action_turns, outcome.valid_actions) == (3, 2)
+    assert outcome.tool_calls == 2 and outcome.per_role["solo"]["valid_actions"] == 2
+    kept = tmp_path / "bench" / "runs" / "small_create_file"
+    assert (kept / "transcript.jsonl").is_file()
+    assert not any((tmp_path / "cache" / "atoll" / "runs").rglob("transcript.jsonl"))

@@ -141,3 +141,19 @@ def test_results_say_how_to_finish_and_a_repeated_action_is_not_run_twice(
     assert first.startswith("Result of list_dir:") and '{"tool": "finish", "args": {}}' in first
     assert "you just did exactly this" in second
     assert result.stats["solo"].tool_calls == 3
+
+
+def test_the_architect_hands_over_a_plan_on_its_last_step(sample_workspace: Path) -> None:
+    script = [act("list_dir", path="."), act("submit_plan"), "look first", act("finish"), "ok"]
+    model = ScriptedChatModel(script, capabilities=STRUCTURED)
+    limits = RoleLimits(max_steps=2)
+    settings = CrewSettings(roles=("architect", "coder"), limits={"architect": limits})
+    result = CrewRun.start(
+        sample_workspace, "x", model_for=lambda r: model, settings=settings
+    ).run()
+    assert (result.status, result.plan) == ("done", "look first")
+    first, last = (r["schema"]["anyOf"] for r in model.requests[:2])
+    assert len(first) == len(ROLES["architect"].tools) + 1
+    assert [o["properties"]["tool"]["const"] for o in last] == ["submit_plan"]
+    # Roles without wrap_up keep every tool to their last step (and stop as partial).
+    assert not ROLES["coder"].wrap_up and ROLES["architect"].wrap_up

@@ -18,7 +18,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from atoll.server.features._crew_edit import apply_line_edits
+from atoll.server.lsp.edits import apply_line_edits
 from tests.agents.scripts import HAPPY_PATH, action
 from tests.e2e.conftest import StartServer, status
 

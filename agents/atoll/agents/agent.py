@@ -168,7 +168,8 @@ class RoleAgent:
 
     def _ask(self, messages: list[Message], *, prose: bool = False) -> AssistantMessage:
         self._fit_context(messages)
-        request = {} if prose else self.channel.request()
+        last = self.stats.steps + 1 >= self.limits.max_steps
+        request = {} if prose else self.channel.request(last)
         max_tokens = self.limits.max_tokens_per_call
         if prose:
             max_tokens = min(max_tokens, self.limits.prose_tokens)

@@ -1,7 +1,7 @@
 """Write a crew's diff into the user's workspace — only when the user asks (``atoll run --apply``).
 
 This is the only module that writes the user's files. The LSP path never uses it: there
-the editor applies the edit (see ``atoll.server.features._crew_edit``, which uses
+the editor applies the edit (see ``atoll.server.crew.edit``, which uses
 :func:`unsafe_component` for the same symlink rule).
 
 Every change is checked against the file as it is now: a file changed since the crew

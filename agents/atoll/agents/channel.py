@@ -75,10 +75,17 @@ class ActionChannel:
         example = f"{task}\nAnswer: {json.dumps({'tool': tool, 'args': args})}" if tool else ""
         return render("json_protocol", example=example, finish=self.finish_example, tools=listing)
 
-    def request(self) -> dict[str, Any]:
-        """The keyword arguments of :meth:`ChatModel.complete` for an action turn."""
+    def request(self, last: bool = False) -> dict[str, Any]:
+        """The keyword arguments of :meth:`ChatModel.complete` for an action turn.
+
+        ``last``: the role's last step, and it hands over what it has (``Role.wrap_up``):
+        under constrained output the finish action is then the only one on offer.
+        """
         if self.decoding == "native":
             return {"tools": [tool.schema() for tool in self.tools.values()]}
+        if self.decoding == "constrained" and last and self.role.wrap_up:
+            finish = self.tools[self.role.finish.name]
+            return {"schema": action_schema([finish], {finish.name: self.role.prose})}
         if self.decoding == "constrained":
             return {"schema": self.schema}
         return {}

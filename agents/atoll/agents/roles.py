@@ -68,6 +68,9 @@ class Role:
     prose: tuple[str, ...] = ()
     # Part of the crew's sequence; the quick "ask" agent is not.
     pipeline: bool = True
+    # On its last step the role hands over what it has instead of stopping the run (the
+    # architect's plan: a late plan beats none). Enforced under constrained output.
+    wrap_up: bool = False
 
     @property
     def system_template(self) -> str:
@@ -93,6 +96,7 @@ ROLES: dict[str, Role] = {
             keeps=(("plan", "plan"),),
             text_answer="plan",
             prose=("plan",),
+            wrap_up=True,
         ),
         Role(
             "coder",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from math import comb
@@ -184,6 +185,12 @@ def agent_run(model: Any, problem: Problem, base: Path, settings: Any) -> Outcom
     else:
         turns = sum(s.action_turns for s in result.stats.values())
         valid = sum(s.valid_actions for s in result.stats.values())
+    # The run's folder (staged copy, transcript) goes next to the results, not into the
+    # user's cache where runs of real work live.
+    kept = base / "runs" / ws.name
+    shutil.rmtree(kept, ignore_errors=True)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(result.run_dir), kept)
     tokens = sum(s.prompt_tokens + s.completion_tokens for s in result.stats.values())
     calls = sum(s.tool_calls for s in result.stats.values())
     return Outcome(

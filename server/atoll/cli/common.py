@@ -12,27 +12,17 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from atoll.cli.options import JSON_HELP, SET_HELP, WORKSPACE_HELP
 from atoll.config import LoadedConfig, load_config, parse_assignments
 
 # Human output goes to stdout; diagnostics to stderr so `--json` stays parseable.
 console = Console()
 err_console = Console(stderr=True)
 
-SET_OPTION = typer.Option(
-    [],
-    "--set",
-    metavar="KEY=VALUE",
-    help="Override a setting, e.g. --set completion.max_tokens=32.",
-)
-NOT_INDEXED = "{root} has no index yet: run `atoll index` there first"
-JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output.")
-WORKSPACE_OPTION = typer.Option(
-    None,
-    "--workspace",
-    "-w",
-    help="Workspace folder (default: the nearest folder above the current one holding "
-    "atoll.toml or .git).",
-)
+# The options of atoll.cli.options as defaults, for the commands not moved onto its types.
+SET_OPTION = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
+JSON_OPTION = typer.Option(False, "--json", help=JSON_HELP)
+WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -80,15 +70,23 @@ def load(
     return loaded
 
 
-def index_notes(index: Any) -> None:
-    """Say on stderr why an index answered less than it could (not indexed, lexical only)."""
-    if index.store.unavailable:
-        err_console.print(
-            f"[yellow]index:[/] {index.store.unavailable} (`atoll index` builds it)",
-            highlight=False,
-        )
-    elif index.vectors.error:
-        err_console.print(f"[yellow]lexical only:[/] {index.vectors.error}", highlight=False)
+def workspace_config(
+    workspace: Path | None,
+    sets: list[str] | None,
+    positional: Path | None = None,
+    *,
+    near: Path | None = None,
+) -> tuple[Path, LoadedConfig]:
+    """The command's workspace (see :func:`choose_workspace`) and its configuration.
+
+    ``near``: a file the command works on; without ``-w`` the workspace is the nearest
+    one above that file rather than above the current folder.
+    """
+    if near is not None and workspace is None:
+        root = find_workspace(near.parent)
+    else:
+        root = choose_workspace(workspace, positional)
+    return root, load(root, sets)
 
 
 def _default(value: Any) -> Any:

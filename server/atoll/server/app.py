@@ -17,20 +17,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from atoll.completion.protocols import TextModel
 from atoll.config import AtollConfig, LoadedConfig, load_config
 from atoll.server import features
 from atoll.server.logs import attach_client_log_handler, set_log_level
+from atoll.server.lsp.conversions import WARNING, show_message, uri_to_path
 from atoll.server.protocol import AtollProtocol
 
 if TYPE_CHECKING:
     from atoll.indexing import WorkspaceIndex
 
+__all__ = ["AtollServer", "create_server", "parent_alive", "uri_to_path"]
 log = logging.getLogger(__name__)
 
 __version__ = "0.1.0"
@@ -98,13 +98,8 @@ class AtollServer(LanguageServer):
         if self.loaded.issues and self.protocol.writer is not None:
             shown = "; ".join(str(i) for i in self.loaded.issues[:3])
             more = len(self.loaded.issues) - 3
-            self.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning,
-                    message=f"atoll: ignored invalid settings: {shown}"
-                    + (f" (and {more} more, see the log)" if more > 0 else ""),
-                )
-            )
+            tail = f" (and {more} more, see the log)" if more > 0 else ""
+            show_message(self, f"atoll: ignored invalid settings: {shown}{tail}", WARNING)
 
     def guarded(self, name: str, *, default: Any = None) -> Callable[[F], F]:
         """Error boundary for one feature: a failure is logged and answered with ``default``.
@@ -172,14 +167,6 @@ class AtollServer(LanguageServer):
         # Out-of-band errors (a bad notification, an unparsable message) are logged,
         # never popped up in the user's face on every keystroke.
         log.error("protocol error (%s): %s", getattr(source, "__name__", source), error)
-
-
-def uri_to_path(uri: str) -> Path | None:
-    """A ``file://`` URI as a path, or ``None`` for any other scheme."""
-    if not uri.startswith("file:"):
-        return None
-    fs_path = to_fs_path(uri)
-    return Path(fs_path) if fs_path else None
 
 
 def _register_features(server: AtollServer) -> None:

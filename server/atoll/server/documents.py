@@ -1,20 +1,21 @@
 """The buffer, not the disk, is the truth for open files.
 
-Helpers that give features a document's current text and safe position maths.
+A document's current text and a cursor in it, for features; the reading and the
+position maths are :mod:`atoll.server.lsp.texts` and :mod:`atoll.server.lsp.positions`.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from atoll.server.app import AtollServer, uri_to_path
-
-log = logging.getLogger(__name__)
+from atoll.server.app import AtollServer
+from atoll.server.lsp import positions
+from atoll.server.lsp.conversions import uri_to_path
+from atoll.server.lsp.texts import OpenTexts, TextError, read_disk
 
 
 class DocumentError(ValueError):
@@ -56,15 +57,9 @@ def document_text(server: AtollServer, uri: str) -> str:
     if path is None:
         raise DocumentError(f"not a file URI: {uri}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data[:8192]:
-        raise DocumentError(f"{path} looks like a binary file")
-    text = data.decode("utf-8", errors="replace")
-    if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
-        log.info("%s is not valid UTF-8; undecodable bytes were replaced", path)
-    return text
+        return read_disk(path)
+    except TextError as exc:
+        raise DocumentError(str(exc)) from None
 
 
 def open_buffers(server: AtollServer) -> dict[Path, str]:
@@ -77,6 +72,11 @@ def open_buffers(server: AtollServer) -> dict[Path, str]:
     return out
 
 
+def open_texts(server: AtollServer, *, strict: bool = False) -> OpenTexts:
+    """A reader of files as the user sees them (safe to hand to a worker thread)."""
+    return OpenTexts(open_buffers(server), strict=strict)
+
+
 def cursor_at(server: AtollServer, uri: str, position: types.Position) -> Cursor:
     """Split a document at an LSP position, honouring the negotiated position encoding.
 
@@ -86,32 +86,8 @@ def cursor_at(server: AtollServer, uri: str, position: types.Position) -> Cursor
     text = document_text(server, uri)
     doc = open_document(server, uri)
     version = doc.version if doc is not None else None
-    lines = text.splitlines(keepends=True)
-    if position.line < 0 or position.character < 0:
-        raise DocumentError(f"negative position {position}")
-    if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
-        raise DocumentError(f"line {position.line} is past the end of {uri} ({len(lines)} lines)")
-    line_text = lines[position.line] if position.line < len(lines) else ""
-    body = line_text.rstrip("\r\n")
-    encoding = server.workspace.position_encoding
-    column = _column_to_index(body, position.character, encoding)
-    if column is None:
-        raise DocumentError(
-            f"character {position.character} is past the end of line {position.line} in {uri}"
-        )
-    offset = sum(len(line) for line in lines[: position.line]) + column
+    try:
+        offset = positions.offset_at(text, position, positions.encoding_of(server))
+    except positions.PositionError as exc:
+        raise DocumentError(f"{exc} in {uri}") from None
     return Cursor(uri, uri_to_path(uri), text, offset, position.line, version)
-
-
-def _column_to_index(line: str, character: int, encoding: object) -> int | None:
-    """Convert an LSP character offset to a Python string index, or None if out of range."""
-    if encoding == types.PositionEncodingKind.Utf32:
-        return character if character <= len(line) else None
-    unit_size = 1 if encoding == types.PositionEncodingKind.Utf8 else 2
-    codec = "utf-8" if unit_size == 1 else "utf-16-le"
-    units = 0
-    for index, char in enumerate(line):
-        if units >= character:
-            return index if units == character else None
-        units += len(char.encode(codec)) // unit_size
-    return len(line) if units == character else None

@@ -45,7 +45,7 @@ def setup(
     """The workspace, its config and a checked model pool: fails at once (exit 2) when a
     role's endpoint does not answer or no local model exists, before any work starts."""
     from atoll.agents import EndpointError
-    from atoll.agents.settings import ModelPool
+    from atoll.agents.settings import ModelPool, crew_roles
     from atoll.config.models import ModelNotFoundError, resolve_gguf
 
     root = choose_workspace(workspace)
@@ -57,7 +57,7 @@ def setup(
         sets = [*sets, f"agents.mode={mode}"]
     config = load(root, sets).config
     pool = ModelPool(config)
-    wanted = roles or config.agents.roles
+    wanted = roles or crew_roles(config)
     try:
         pool.check(wanted)
         urls = {pool.endpoint_for(role)[0] for role in wanted}

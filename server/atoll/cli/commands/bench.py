@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import JSON_OPTION, console, fail, print_json
+from atoll.cli.common import console, fail, print_json
+from atoll.cli.options import AsJson
 
 
 def _compare(a: Path, b: Path, as_json: bool) -> None:
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
             [], "--option", "-o", help="A suite option NAME=VALUE (e.g. crew: modes=solo)."
         ),
         list_only: bool = typer.Option(False, "--list", help="List the suites and exit."),
-        as_json: bool = JSON_OPTION,
+        as_json: AsJson = False,
     ) -> None:
         """Measure speed and quality: writes OUT/results.json, OUT/report.md and PNG charts."""
         from atoll.bench import BenchContext, discover_suites, run_suites

@@ -13,18 +13,8 @@ from typing import Any
 
 import typer
 
-from atoll.cli.common import (
-    JSON_OPTION,
-    SET_OPTION,
-    WORKSPACE_OPTION,
-    choose_workspace,
-    console,
-    err_console,
-    fail,
-    find_workspace,
-    load,
-    print_json,
-)
+from atoll.cli.common import console, err_console, fail, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.cli.suggestion import outcome
 
 
@@ -71,10 +61,10 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def complete(
         location: str = typer.Argument(..., help="FILE:LINE:COL, 1-based (report.py:12:5)."),
-        workspace: Path = WORKSPACE_OPTION,
+        workspace: Workspace = None,
         index: bool = typer.Option(False, "--index", help="Add context from the workspace index."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Complete at a position with the configured model; print the suggestion and timings."""
         from atoll.completion.engine import CompletionEngine, CompletionRequest
@@ -87,8 +77,8 @@ def register(app: typer.Typer) -> None:
         except OSError as exc:
             fail(f"cannot read {path}: {exc.strerror or exc}")
         offset = offset_of(text, line, col)
-        root = choose_workspace(workspace) if workspace else find_workspace(path.parent)
-        config = load(root, sets).config
+        root, loaded = workspace_config(workspace, sets, near=path)
+        config = loaded.config
         with (
             err_console.status("loading the model", spinner="dots")
             if not as_json

@@ -15,17 +15,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import (
-    JSON_OPTION,
-    SET_OPTION,
-    WORKSPACE_OPTION,
-    choose_workspace,
-    console,
-    err_console,
-    fail,
-    load,
-    print_json,
-)
+from atoll.cli.common import console, err_console, fail, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.cli.progress import PhaseProgress
 
 if TYPE_CHECKING:
@@ -53,16 +44,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def index(
         path: Path = typer.Argument(None, help="Workspace folder (the same as -w)."),
-        workspace: Path = WORKSPACE_OPTION,
+        workspace: Workspace = None,
         wait: float = WAIT_OPTION,
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Index a workspace: symbols, chunks and (unless turned off) embeddings."""
         from atoll.indexing import IndexBusyError, WorkspaceIndex
 
-        root = choose_workspace(workspace, path)
-        loaded = load(root, sets)
+        root, loaded = workspace_config(workspace, sets, path)
         try:
             idx = WorkspaceIndex.open(root, loaded.config, command="index", wait_s=wait)
         except IndexBusyError as exc:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 import typer
 
-from atoll.cli.common import SET_OPTION, WORKSPACE_OPTION, choose_workspace, fail, load
+from atoll.cli.common import fail, workspace_config
+from atoll.cli.options import Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:
     @app.command("mcp")
     def mcp_command(
-        workspace: Path = WORKSPACE_OPTION,
-        sets: list[str] = SET_OPTION,
+        workspace: Workspace = None,
+        sets: Sets = None,
     ) -> None:
         """Serve search, symbols, outline, definitions and a delegate tool (a diff, never
         applied) over MCP on stdio, for Continue, Zed and other MCP clients (docs/mcp.md)."""
@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
             fail(f"atoll is not fully installed ({exc}): run `make setup` again")
         # stdout carries the protocol: every log line goes to stderr.
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="atoll mcp: %(message)s")
-        root = choose_workspace(workspace)
-        config = load(root, sets).config
+        root, loaded = workspace_config(workspace, sets)
+        config = loaded.config
         holder = IndexHolder(root, config)
         try:
             create_server(root, config, holder).run("stdio")

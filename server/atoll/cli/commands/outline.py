@@ -12,18 +12,9 @@ from pathlib import Path
 import typer
 
 from atoll.cli.commands.index import index_with_progress
-from atoll.cli.common import (
-    JSON_OPTION,
-    SET_OPTION,
-    WORKSPACE_OPTION,
-    choose_workspace,
-    err_console,
-    fail,
-    find_workspace,
-    index_notes,
-    load,
-    print_json,
-)
+from atoll.cli.common import err_console, fail, print_json, workspace_config
+from atoll.cli.indexed import index_notes
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.config import AtollConfig
 
 
@@ -52,27 +43,25 @@ def register(app: typer.Typer) -> None:
         path: Path = typer.Argument(
             None, help="A file to focus on, or the workspace folder (the same as -w)."
         ),
-        workspace: Path = WORKSPACE_OPTION,
+        workspace: Workspace = None,
         budget: int = typer.Option(1024, "--budget", help="Token budget."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Print files → classes/functions with signatures, most important first."""
         from atoll.indexing import WorkspaceIndex
 
-        focus: list[Path] = []
-        if path is not None and path.is_file():
-            focus = [path.resolve()]
-            root = choose_workspace(workspace) if workspace else find_workspace(path.parent)
+        focus = [path.resolve()] if path is not None and path.is_file() else []
+        if focus:
+            root, loaded = workspace_config(workspace, sets, near=focus[0])
             if not focus[0].is_relative_to(root):
                 fail(f"{path} is not inside the workspace {root}", 2)
         else:
-            root = choose_workspace(workspace, path)
-        config = load(root, sets).config
-        idx = WorkspaceIndex.open(root, config, write=False)
+            root, loaded = workspace_config(workspace, sets, path)
+        idx = WorkspaceIndex.open(root, loaded.config, write=False)
         try:
             if idx.stats()["files"] == 0:
-                text = _from_scratch(root, config, budget, focus, show=not as_json)
+                text = _from_scratch(root, loaded.config, budget, focus, show=not as_json)
             else:
                 text = idx.outline(budget, focus)
                 index_notes(idx)

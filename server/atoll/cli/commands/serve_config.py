@@ -10,16 +10,8 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import (
-    JSON_OPTION,
-    SET_OPTION,
-    choose_workspace,
-    console,
-    err_console,
-    fail,
-    load,
-    print_json,
-)
+from atoll.cli.common import choose_workspace, console, err_console, fail, load, print_json
+from atoll.cli.options import AsJson, Sets
 
 
 def register(app: typer.Typer) -> None:
@@ -43,8 +35,8 @@ def register(app: typer.Typer) -> None:
             metavar="DIR",
             help="Exit 1 if the files under DIR differ from what the config generates.",
         ),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Print vLLM command lines, Qdrant's config, systemd units or a compose file."""
         from atoll.deploy.plan import DeployError

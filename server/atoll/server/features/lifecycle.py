@@ -9,7 +9,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from atoll.server.app import AtollServer, parent_alive, uri_to_path
+from atoll.server.app import AtollServer, parent_alive
+from atoll.server.lsp.conversions import uri_to_path
 
 log = logging.getLogger(__name__)
 PARENT_POLL_S = 2.0
@@ -52,35 +53,41 @@ async def _watch_parent(server: AtollServer, pid: int) -> None:
             os._exit(0)
 
 
+def initialize(ls: AtollServer, params: types.InitializeParams) -> None:
+    """Take the workspace root and the editor's settings; watch the editor's process."""
+    ls.event_loop = asyncio.get_running_loop()
+    root_uri = params.root_uri
+    if params.workspace_folders:
+        root_uri = params.workspace_folders[0].uri
+    if root_uri is None and params.root_path:
+        root_uri = f"file://{params.root_path}"
+    ls.root = uri_to_path(root_uri) if root_uri else None
+    _take_settings(ls, params.initialization_options)
+    ls.reload_config()
+    client = params.client_info.name if params.client_info else "unknown client"
+    log.info("atoll %s serving %s for %s", ls.version, ls.root or "(no folder)", client)
+    if params.process_id:
+        ls.spawn(_watch_parent(ls, params.process_id), name="parent-watch")
+
+
+async def initialized(ls: AtollServer, params: types.InitializedParams) -> None:
+    await ls.run_hooks(ls.on_initialized)
+
+
+async def did_change_configuration(
+    ls: AtollServer, params: types.DidChangeConfigurationParams
+) -> None:
+    _take_settings(ls, params.settings)
+    ls.reload_config()
+    await ls.run_hooks(ls.on_config_changed)
+
+
+async def shutdown(ls: AtollServer, params: Any) -> None:
+    await ls.run_hooks(ls.on_shutdown)
+
+
 def register(server: AtollServer) -> None:
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: AtollServer, params: types.InitializeParams) -> None:
-        ls.event_loop = asyncio.get_running_loop()
-        root_uri = params.root_uri
-        if params.workspace_folders:
-            root_uri = params.workspace_folders[0].uri
-        if root_uri is None and params.root_path:
-            root_uri = f"file://{params.root_path}"
-        ls.root = uri_to_path(root_uri) if root_uri else None
-        _take_settings(ls, params.initialization_options)
-        ls.reload_config()
-        client = params.client_info.name if params.client_info else "unknown client"
-        log.info("atoll %s serving %s for %s", ls.version, ls.root or "(no folder)", client)
-        if params.process_id:
-            ls.spawn(_watch_parent(ls, params.process_id), name="parent-watch")
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: AtollServer, params: types.InitializedParams) -> None:
-        await ls.run_hooks(ls.on_initialized)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: AtollServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        _take_settings(ls, params.settings)
-        ls.reload_config()
-        await ls.run_hooks(ls.on_config_changed)
-
-    @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: AtollServer, params: Any) -> None:
-        await ls.run_hooks(ls.on_shutdown)
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)(did_change_configuration)
+    server.feature(types.SHUTDOWN)(shutdown)
