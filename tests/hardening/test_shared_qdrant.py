@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from atoll.config import load_config
-from atoll.indexing import WorkspaceIndex, search
+from atoll.indexing import WorkspaceIndex, vectorside
 from atoll.indexing.vectors import ClientVectorStore, collection_name, repository_name
 
 ORIGIN = '[core]\n\tbare = false\n[remote "origin"]\n\turl = git@git.lan:team/inventory.git\n'
@@ -48,7 +48,7 @@ def test_second_clone_reuses_vectors_and_deletes_touch_nobody(
         opened.append(store)
         return store
 
-    monkeypatch.setattr(search, "ClientVectorStore", as_server)
+    monkeypatch.setattr(vectorside, "ClientVectorStore", as_server)
     env = {"ATOLL_INDEXING_QDRANT_URL": "http://qdrant.lan:6333"}
     first = clone(sample_workspace, tmp_path / "laptop-a")
     second = clone(sample_workspace, tmp_path / "laptop-b")
