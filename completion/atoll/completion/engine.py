@@ -9,9 +9,11 @@ request → prompt (token windows, index snippets, recent edits) → LRU cache �
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,13 +32,15 @@ from atoll.completion.context import (
 from atoll.completion.postprocess import CursorContext, block_ended, clean, wants_multiline
 from atoll.completion.protocols import CodeIndex, ModelUnavailableError, Prompt, TextModel
 from atoll.completion.templates import FimTemplate
-from atoll.completion.worker import JobSkippedError
+from atoll.completion.worker import CancelFlag, JobSkippedError
 from atoll.config.schema import CompletionConfig
 
 log = logging.getLogger(__name__)
 IndexProvider = Callable[[], CodeIndex | None]
 # A single-line suggestion rarely needs more; multi-line ones get max_tokens.
 SINGLE_LINE_TOKENS = 32
+# Per-request records kept for `atoll.status` (benchmarks read them).
+HISTORY = 64
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ class CompletionEngine:
         self.snippets = SnippetFinder(root)
         self.count = TokenCounter(model.count_tokens)
         self.stats = EngineStats()
+        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
+        self._seq = itertools.count(1)
         self._generation: dict[str, int] = {}
         self._inflight: dict[str, threading.Event] = {}
         self._last_line: dict[str, int] = {}
@@ -181,6 +187,7 @@ class CompletionEngine:
 
         def result(body: str, source: str, **extra: Any) -> CompletionResult:
             timings["total"] = (time.perf_counter() - t0) * 1000
+            self._record(source, timings, extra, request)
             return CompletionResult(
                 text=body,
                 source=source,
@@ -239,7 +246,7 @@ class CompletionEngine:
             return result(cached, "cache", **extra)
 
         # 4. The model.
-        cancel = threading.Event()
+        cancel = CancelFlag()
         self._inflight[request.uri] = cancel
         deadline = time.monotonic() + self.config.time_budget_ms / 1000
         self.stats.model_calls += 1
@@ -252,7 +259,7 @@ class CompletionEngine:
             # $/cancelRequest: stop the decode at the next token and account for it
             # when the worker hands the partial result back.
             cancel.set()
-            call.add_done_callback(self._count_abandoned)
+            call.add_done_callback(lambda done: self._count_abandoned(done, request))
             raise
         except JobSkippedError:
             self.stats.model_calls -= 1  # never reached the model
@@ -291,17 +298,33 @@ class CompletionEngine:
         self.typeahead.remember(request.uri, prefix, suffix, body)
         return result(body, "model" if body else "empty", **stats)
 
-    def _count_abandoned(self, call: asyncio.Future[Any]) -> None:
+    def _count_abandoned(self, call: asyncio.Future[Any], request: CompletionRequest) -> None:
         if call.cancelled() or call.exception() is not None:
             self.stats.model_calls -= 1
             self.stats.skipped += 1
             return
         g = call.result()
+        timings = {"queue": g.queue_ms, "prompt_eval": g.prompt_ms, "decode": g.decode_ms}
+        self._record("abandoned", timings, vars(g), request)
         self.stats.cancelled += 1
         self.stats.prompt_tokens += g.prompt_tokens
         self.stats.cached_tokens += g.cached_tokens
         self.stats.decode_tokens += g.decode_tokens
         self.stats.wasted_tokens += g.decode_tokens
+
+    def _record(
+        self,
+        source: str,
+        timings: dict[str, float],
+        extra: dict[str, Any],
+        request: CompletionRequest,
+    ) -> None:
+        keep = ("prompt_tokens", "cached_tokens", "decode_tokens", "finish")
+        entry: dict[str, Any] = {"n": next(self._seq), "source": source}
+        entry.update(offset=request.offset, chars=len(request.text))
+        entry.update({k: extra[k] for k in keep if k in extra})
+        entry["timings_ms"] = {k: round(v, 2) for k, v in timings.items()}
+        self.history.append(entry)
 
     async def _prompt(
         self, request: CompletionRequest, prefix: str, suffix: str

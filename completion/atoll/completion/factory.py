@@ -106,6 +106,7 @@ def _create_llama(config: AtollConfig) -> LoadedBackend:
         n_ctx=config.models.n_ctx,
         n_threads=config.models.n_threads,
         n_gpu_layers=config.models.n_gpu_layers,
+        cpu_extra_buffers=config.models.cpu_extra_buffers,
         info=info,
     )
     try:

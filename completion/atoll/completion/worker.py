@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +27,20 @@ PRIORITY_CHAT = 1
 
 class JobSkippedError(RuntimeError):
     """The job was cancelled before the worker started it."""
+
+
+class CancelFlag(threading.Event):
+    """A cancel event that remembers when it was first set (to measure how long the
+    model stays busy after a cancel)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_at: float | None = None
+
+    def set(self) -> None:
+        if self.set_at is None:
+            self.set_at = time.monotonic()
+        super().set()
 
 
 @dataclass(order=True)
@@ -48,6 +63,8 @@ class ModelWorker:
         self._stopped = threading.Event()
         self.busy = threading.Event()
         self._current: _Job | None = None
+        # How long each job ran on after its cancel flag was set (ms), newest last.
+        self.busy_after_cancel_ms: deque[float] = deque(maxlen=256)
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -140,6 +157,7 @@ class ModelWorker:
                 continue
             self.busy.set()
             self._current = job
+            started = time.monotonic()
             try:
                 result = job.fn()
             except BaseException as exc:
@@ -149,6 +167,14 @@ class ModelWorker:
             finally:
                 self._current = None
                 self.busy.clear()
+                self._note_cancel(job, started)
+
+    def _note_cancel(self, job: _Job, started: float) -> None:
+        set_at = getattr(job.cancel, "set_at", None)
+        if set_at is not None:
+            self.busy_after_cancel_ms.append(
+                max(0.0, time.monotonic() - max(set_at, started)) * 1000
+            )
 
     @staticmethod
     def _deliver(job: _Job, result: Any, error: BaseException | None) -> None:

@@ -48,6 +48,9 @@ class ModelsConfig:
     n_ctx: int = 4096
     n_threads: int = 0  # 0: let llama.cpp choose
     n_gpu_layers: int = 0
+    # llama.cpp's extra CPU buffer types (weight repacking, AMX): faster prompts where
+    # they work, a crash at the first decode on AMX CPUs with a native wheel (off).
+    cpu_extra_buffers: bool = field(default=False, metadata=MACHINE)
     embedding: str = field(default="", metadata=MACHINE)  # sentence-transformers folder or name
 
 

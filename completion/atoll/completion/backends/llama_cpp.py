@@ -10,11 +10,13 @@ checked between tokens.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +43,12 @@ class LlamaCppModel:
         n_ctx: int = 4096,
         n_threads: int = 0,
         n_gpu_layers: int = 0,
+        cpu_extra_buffers: bool = False,
         info: GgufInfo | None = None,
         worker: ModelWorker | None = None,
     ) -> None:
         self.path = path
+        self.cpu_extra_buffers = cpu_extra_buffers
         self.info = info or read_gguf_metadata(path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads
@@ -78,7 +82,8 @@ class LlamaCppModel:
         # and more threads than free cores turns a 20 ms prompt into seconds.
         kwargs["n_threads"] = threads
         kwargs["n_threads_batch"] = threads
-        self._llm = Llama(**kwargs)
+        with extra_buffer_types(self.cpu_extra_buffers):
+            self._llm = Llama(**kwargs)
         self.load_s = time.perf_counter() - start
         log.info("loaded %s in %.2f s (n_ctx=%d)", self.path.name, self.load_s, self.n_ctx)
 
@@ -316,6 +321,32 @@ def protect_stdout() -> None:
         module = importlib.import_module(name)
         if getattr(module, "suppress_stdout_stderr", None) is not _QuietStderr:
             setattr(module, "suppress_stdout_stderr", _QuietStderr)  # noqa: B010
+
+
+@contextlib.contextmanager
+def extra_buffer_types(enabled: bool) -> Iterator[None]:
+    """Load with llama.cpp's extra CPU buffer types (weight repacking, AMX) on or off.
+
+    They convert weights at load time for wider kernels. On a CPU with AMX and a
+    natively built wheel those kernels crash the process at the first decode; a
+    language server must not die for a speed-up, so atoll turns them off unless
+    ``models.cpu_extra_buffers`` asks for them. ``Llama`` takes no such argument, so
+    the default parameters it starts from are adjusted while it loads.
+    """
+    import llama_cpp.llama_cpp as low  # the module `Llama` calls
+
+    original = low.llama_model_default_params
+
+    def params() -> Any:
+        value = original()
+        value.use_extra_bufts = enabled
+        return value
+
+    low.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        low.llama_model_default_params = original
 
 
 def default_threads() -> int:

@@ -53,6 +53,9 @@ class CompletionFeature:
             info["server_up"] = bool(getattr(self.engine.model, "up", True))
             worker = getattr(self.engine.model, "worker", None)
             info["busy"] = bool(worker is not None and worker.busy.is_set())
+            info["history"] = list(self.engine.history)
+            if worker is not None:
+                info["busy_after_cancel_ms"] = list(worker.busy_after_cancel_ms)[-32:]
         if self.last:
             info["last"] = self.last
         if self.error:
