@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from atoll.completion.backends.llama_cpp import LlamaCppModel
-from atoll.completion.protocols import Prompt, Segment
+from atoll.completion.backends.llama_eval import EVAL_BATCH
+from atoll.completion.protocols import Generation, Prompt, Segment
+from atoll.completion.worker import CancelFlag
 from atoll.config.models import demo_gguf
 
 pytestmark = pytest.mark.slow
@@ -44,11 +47,75 @@ def test_complete_reuses_the_kv_cache(model: LlamaCppModel) -> None:
     assert second.cached_tokens >= first.prompt_tokens
 
 
-def test_cancel_stops_between_tokens_and_chat_still_works(model: LlamaCppModel) -> None:
+def code(lines: int) -> str:
+    return "".join(f"def f{i}(x):\n    return x * {i} + {i % 7}\n" for i in range(lines // 2))
+
+
+def test_a_cancel_set_before_the_prompt_stops_it_and_chat_still_works(
+    model: LlamaCppModel,
+) -> None:
     cancel = threading.Event()
-    cancel.set()  # set before the first token: exactly one token is decoded
+    cancel.set()
     prompt = Prompt((Segment("numbers = [1, 2, 3, 4, 5,"),))
     result = model.generate_blocking(prompt, max_tokens=64, cancel=cancel)
-    assert result.finish == "cancelled" and result.decode_tokens == 1
+    assert result.finish == "cancelled" and result.decode_tokens == 0
+    assert result.evaluated_tokens == 0
     answer = asyncio.run(model.chat([{"role": "user", "content": "Say hello."}], max_tokens=16))
     assert answer.strip()
+
+
+def test_a_cancel_during_the_prompt_stops_it_and_keeps_what_was_evaluated(
+    model: LlamaCppModel,
+) -> None:
+    prompt = Prompt((Segment(code(60)),), ("\n",))
+    cancel = CancelFlag()
+    llm = model._llm
+
+    def cancel_after_the_first_batch() -> None:
+        while llm.n_tokens < EVAL_BATCH:
+            time.sleep(0.001)
+        cancel.set()
+
+    llm.reset()
+    watcher = threading.Thread(target=cancel_after_the_first_batch)
+    watcher.start()
+    first = model.worker.call(lambda: model.generate_blocking(prompt, max_tokens=8, cancel=cancel))
+    watcher.join()
+    assert first.finish == "cancelled" and first.decode_tokens == 0
+    assert EVAL_BATCH <= first.evaluated_tokens < first.prompt_tokens
+    again = model.worker.call(lambda: model.generate_blocking(prompt, max_tokens=8))
+    assert again.cached_tokens == first.evaluated_tokens  # nothing was thrown away
+    assert again.cached_tokens + again.evaluated_tokens == again.prompt_tokens
+
+
+def test_deleted_lines_move_the_kv_instead_of_evaluating_again(model: LlamaCppModel) -> None:
+    lines = code(40).split("\n")
+    before = Prompt((Segment("\n".join(lines)),), ("\n",))
+    model.worker.call(lambda: model.generate_blocking(before, max_tokens=1))
+    after = Prompt((Segment("\n".join(lines[:5] + lines[8:])),), ("\n",))
+    second = model.worker.call(lambda: model.generate_blocking(after, max_tokens=4))
+    assert second.moved_tokens > 100
+    assert second.evaluated_tokens <= 8  # the seam and the last token, not the rest
+    assert second.finish in ("stop", "length")
+
+
+def test_warming_evaluates_the_prompt_and_a_completion_preempts_it(
+    model: LlamaCppModel,
+) -> None:
+    async def scenario() -> tuple[Generation, Generation]:
+        model._llm.reset()
+        warm_prompt = Prompt((Segment(code(120)),))
+        warm = asyncio.ensure_future(model.complete(warm_prompt, max_tokens=0, cancel=CancelFlag()))
+        await asyncio.to_thread(model.worker.busy.wait, 10)
+        typed = Prompt((Segment("def add(a, b):\n    return"),), ("\n",))
+        done = await model.complete(typed, max_tokens=4)
+        return await warm, done
+
+    warmed, completion = asyncio.run(scenario())
+    assert warmed.finish == "preempted" and warmed.decode_tokens == 0
+    assert warmed.evaluated_tokens < warmed.prompt_tokens
+    assert completion.finish in ("stop", "length")
+    # A finished warm-up: the request for the same prompt evaluates one token.
+    small = Prompt((Segment(code(10)),), ("\n",))
+    assert asyncio.run(model.complete(small, max_tokens=0)).finish == "length"
+    assert asyncio.run(model.complete(small, max_tokens=4)).evaluated_tokens == 1

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -27,6 +26,7 @@ from pytest_lsp import LanguageClient
 
 from atoll.config.models import demo_gguf
 from tests.e2e.conftest import StartServer, status
+from tests.e2e.llamacpp import server_command
 
 pytestmark = pytest.mark.slow
 ENV = {"ATOLL_INDEXING_EMBEDDINGS": "0", "ATOLL_INDEXING_ENABLED": "0"}
@@ -137,7 +137,14 @@ async def test_completion_from_the_tiny_model_then_typeahead_and_cache(
 async def test_cancel_request_stops_the_decode(start_server: StartServer, tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    settings = {"completion": {"time_budget_ms": 60000, "max_tokens": 400, "multiline": "always"}}
+    # No warming: "busy" below must mean this request's decode.
+    completion = {
+        "time_budget_ms": 60000,
+        "max_tokens": 400,
+        "multiline": "always",
+        "warmup": False,
+    }
+    settings = {"completion": completion}
     lsp = await start_server(workspace, settings=settings, env=ENV)
     await wait_ready(lsp)
     # Long rows: the model keeps writing them, a decode of hundreds of tokens.
@@ -187,11 +194,10 @@ def llama_server(port: int) -> Iterator[str]:
     gguf = demo_gguf()
     assert gguf is not None
     base = f"http://127.0.0.1:{port}/v1"
-    cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias",
-        "demo", "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024",
-        "--n_threads", "1",
-    ]  # fmt: skip
+    cmd = server_command(
+        "--model", str(gguf), "--model_alias", "demo", "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
+    )  # fmt: skip
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
         try:

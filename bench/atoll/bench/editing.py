@@ -37,6 +37,7 @@ from atoll.bench._session import (
 from atoll.bench.harness import BenchContext, Suite, chart, percentiles
 
 KEY_S = 0.09  # a steady typist; Enter and jumps pause longer
+LOOK_S = 0.9  # the pause to read a suggestion at the end of a line or after an edit
 TOKEN_SLACK = 64  # the target: evaluated tokens <= changed tokens + this
 MODEL_SOURCES = ("model", "empty", "cancelled", "abandoned")
 
@@ -79,8 +80,10 @@ class Session:
         return item
 
     async def typed(self, kind: str, text: str) -> None:
-        for ch in text:
-            await self.key(kind, functools.partial(self.editor.type, ch))
+        """Type ``text``, then pause to read the suggestion."""
+        for i, ch in enumerate(text):
+            pause = LOOK_S if i == len(text) - 1 else KEY_S
+            await self.key(kind, functools.partial(self.editor.type, ch), pause)
 
     async def poll(self) -> None:
         for entry in (await completion_status(self.editor.lsp)).get("history", []):
@@ -121,8 +124,8 @@ async def script(s: Session, quick: bool) -> None:
                   "values = self._get_values(action, arg_strings)")  # fmt: skip
     await s.key("enter", lambda: e.type("\n" + indent), pause=0.3)
     await s.typed("type", "if values is None:")
-    for _ in range(6):
-        await s.key("backspace", e.backspace)
+    for i in range(6):
+        await s.key("backspace", e.backspace, LOOK_S if i == 5 else KEY_S)
     await s.typed("type", "not values:")
     await s.key("enter", lambda: e.type("\n" + indent + "    "), pause=0.3)
     await s.typed("type", "return")
@@ -130,8 +133,8 @@ async def script(s: Session, quick: bool) -> None:
     before, cursor = e.text, e.cursor
     start = e.text.rfind("\n", 0, e.text.rfind("\n", 0, e.text.rfind("\n", 0, cursor)))
     end = e.text.find("\n", start + 1)
-    await s.key("delete_line", lambda: e.replace(start, end, ""))
-    await s.key("undo", lambda: e.set_text(before, cursor))
+    await s.key("delete_line", lambda: e.replace(start, end, ""), LOOK_S)
+    await s.key("undo", lambda: e.set_text(before, cursor), LOOK_S)
     await asyncio.sleep(1.5)  # a pause: idle time
     e.cursor = far
     await s.ask("jump", automatic=False)
@@ -144,7 +147,7 @@ async def script(s: Session, quick: bool) -> None:
     top = block
     for _ in range(5):
         top = e.text.rfind("\n", 0, top)
-    await s.key("delete_block", lambda: e.replace(top, block, ""))
+    await s.key("delete_block", lambda: e.replace(top, block, ""), LOOK_S)
     for _ in range(1 if quick else 3):
         await s.key("enter", lambda: e.type("\n" + indent), pause=0.3)
     await s.typed("type", "pass")
@@ -188,9 +191,7 @@ def measure(
     raw_ms: list[float] = []
     mismatched = over = 0
     for item, entry in pairs:
-        prompt, _ = engine.build_prompt(
-            item.text[: item.cursor], item.text[item.cursor :], root / "argparse.py"
-        )
+        prompt = engine.build_prompt(item.text, item.cursor, root / "argparse.py")
         tokens = raw.tokens(prompt)
         mismatched += len(tokens) != entry.get("prompt_tokens")
         changed = changed_tokens(previous, tokens)

@@ -4,7 +4,8 @@
   time to the answer against the time budget, and the server's memory before and after.
 - stream_forever: an OpenAI-compatible server that keeps a stream open with keep-alives
   and never sends a token; how long each request takes, and whether the first stream is
-  abandoned (the server sees the client go away).
+  abandoned (the server sees the client go away). Once more with the warm-up on: whether
+  completion ever gets ready.
 - malformed: a server answering 200 with a body that is not JSON; how often it is hit
   during a burst of keystrokes (back-off) and how many messages the user sees.
 """
@@ -72,14 +73,16 @@ async def huge(ctx: BenchContext, root: Path, size: int) -> dict[str, Any]:
     }
 
 
-async def remote(ctx: BenchContext, root: Path, mode: str, keys: int) -> dict[str, Any]:
+async def remote(
+    ctx: BenchContext, root: Path, mode: str, keys: int, *, warmup: bool = False
+) -> dict[str, Any]:
     """``keys`` keystrokes 0.3 s apart against a faulty server in ``mode``."""
     (root / "calc.py").write_text("def add(a, b):\n    ")
     with faulty_server(mode) as server:
         serve_ctx = BenchContext(out=ctx.out, endpoint=server.base_url, quick=ctx.quick)
         try:
             lsp = await start_server(
-                serve_ctx, root, ready_s=30, time_budget_ms=BUDGET_MS, debounce_ms=0
+                serve_ctx, root, ready_s=30, time_budget_ms=BUDGET_MS, debounce_ms=0, warmup=warmup
             )
         except NotReadyError as exc:
             return {"ready": False, "error": str(exc), "server_hits": server.hits("/v1")}
@@ -127,6 +130,7 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         return {
             "huge_single_line": await huge(ctx, root, size),
             "stream_forever": await remote(ctx, root, "stream_forever", keys),
+            "stream_forever_warmup": await remote(ctx, root, "stream_forever", 1, warmup=True),
             "malformed": await remote(ctx, root, "malformed", keys),
         }
 

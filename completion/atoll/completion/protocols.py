@@ -49,11 +49,13 @@ class Generation:
     text: str
     prompt_tokens: int = 0
     cached_tokens: int = 0  # prompt tokens whose KV entries were reused
+    moved_tokens: int = 0  # of those, entries moved to a new position (text removed above)
+    evaluated_tokens: int = 0  # prompt tokens evaluated by this call
     decode_tokens: int = 0
     prompt_ms: float = 0.0  # queue wait excluded
     decode_ms: float = 0.0
     queue_ms: float = 0.0
-    # "stop", "length", "cancelled", "deadline", "skipped" (cancelled before decoding)
+    # "stop", "length", "cancelled", "preempted", "deadline", "skipped" (never started)
     finish: str = "stop"
     # Tokens whose text was produced, for type-ahead bookkeeping (may be empty).
     pieces: list[str] = field(default_factory=list, repr=False)

@@ -103,15 +103,58 @@ def cursor_at(server: AtollServer, uri: str, position: types.Position) -> Cursor
     return Cursor(uri, uri_to_path(uri), text, offset, position.line, version)
 
 
-def _column_to_index(line: str, character: int, encoding: object) -> int | None:
-    """Convert an LSP character offset to a Python string index, or None if out of range."""
+def cursor_clamped(
+    server: AtollServer, uri: str, position: types.Position
+) -> tuple[str, int, types.Position] | None:
+    """Text, offset and position of a cursor, a character past the line's end clamped
+    to it; None when there is nothing there (unreadable document, line past the end)."""
+    try:
+        cursor = cursor_at(server, uri, position)
+        return cursor.text, cursor.offset, position
+    except DocumentError:
+        pass
+    try:
+        text = document_text(server, uri)
+    except DocumentError as exc:
+        log.info("no completion for %s: %s", uri, exc)
+        return None
+    lines = text.splitlines(keepends=True)
+    if position.line >= len(lines):
+        return None  # past the end: an empty answer, not a guess
+    body = lines[position.line].rstrip("\r\n")
+    # A character past the line's end: clamp to the end of the line.
+    end = types.Position(position.line, _units(server.workspace.position_encoding, body))
+    try:
+        cursor = cursor_at(server, uri, end)
+    except DocumentError:
+        return None
+    return cursor.text, cursor.offset, end
+
+
+def _units(encoding: object, line: str) -> int:
     if encoding == types.PositionEncodingKind.Utf32:
+        return len(line)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(line.encode("utf-8"))
+    return len(line.encode("utf-16-le")) // 2
+
+
+def _column_to_index(line: str, character: int, encoding: object) -> int | None:
+    """Convert an LSP character offset to a Python string index, or None if out of range.
+
+    Linear in the line's length but in C (encode/decode), never a Python loop over
+    characters: a minified file is one line of megabytes.
+    """
+    if encoding == types.PositionEncodingKind.Utf32 or line.isascii():
         return character if character <= len(line) else None
-    unit_size = 1 if encoding == types.PositionEncodingKind.Utf8 else 2
-    codec = "utf-8" if unit_size == 1 else "utf-16-le"
-    units = 0
-    for index, char in enumerate(line):
-        if units >= character:
-            return index if units == character else None
-        units += len(char.encode(codec)) // unit_size
-    return len(line) if units == character else None
+    codec, unit = ("utf-8", 1) if encoding == types.PositionEncodingKind.Utf8 else ("utf-16-le", 2)
+    data = line.encode(codec, "surrogatepass")
+    if character * unit > len(data):
+        return None
+    try:
+        head = data[: character * unit].decode(codec, "surrogatepass")
+    except UnicodeDecodeError:
+        return None  # inside a character: not a position the client may send
+    if head and head[-1] != line[len(head) - 1]:
+        return None  # half of a surrogate pair
+    return len(head)

@@ -2,10 +2,11 @@
 
 The model lives on one :class:`~atoll.completion.worker.ModelWorker` thread. Prompts
 arrive as segments and are tokenized here: special tokens by id, code with
-``special=False`` (so a ``<|endoftext|>`` typed in a file is just text). Decoding
-goes token by token through ``Llama.generate``, which reuses the longest common
-prefix of the previous prompt in the KV cache; the cancel flag and the deadline are
-checked between tokens.
+``special=False`` (so a ``<|endoftext|>`` typed in a file is just text). Prompts are
+evaluated by :class:`~atoll.completion.backends.llama_eval.Evaluator`: the previous
+prompt's KV entries are kept (and moved) where they still fit, the rest goes through
+llama.cpp in batches that a cancel, a more urgent job or the deadline stops within a
+graph node. Then greedy decoding, token by token, with the same checks.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from atoll.completion.backends.llama_eval import Evaluator
 from atoll.completion.gguf import GgufInfo, read_gguf_metadata
-from atoll.completion.protocols import Generation, Prompt
-from atoll.completion.worker import PRIORITY_CHAT, PRIORITY_COMPLETION, ModelWorker
+from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt
+from atoll.completion.stopping import Stopping
+from atoll.completion.worker import (
+    PRIORITY_CHAT,
+    PRIORITY_COMPLETION,
+    PRIORITY_WARM,
+    CancelFlag,
+    ModelWorker,
+)
 
 log = logging.getLogger(__name__)
 # Hover explanations and other chat answers never hold the model longer than this.
 CHAT_TOKEN_CAP = 256
-# ...and give way to a waiting completion after this many tokens.
-CHAT_YIELD_AFTER = 48
 
 
 class LlamaCppModel:
@@ -55,6 +62,7 @@ class LlamaCppModel:
         self.n_gpu_layers = n_gpu_layers
         self.worker = worker or ModelWorker()
         self._llm: Any = None
+        self._eval: Evaluator | None = None
         self._special_ids: dict[str, int] = {}
         self.load_s = 0.0
 
@@ -84,6 +92,7 @@ class LlamaCppModel:
         kwargs["n_threads_batch"] = threads
         with extra_buffer_types(self.cpu_extra_buffers):
             self._llm = Llama(**kwargs)
+        self._eval = Evaluator(self._llm)
         self.load_s = time.perf_counter() - start
         log.info("loaded %s in %.2f s (n_ctx=%d)", self.path.name, self.load_s, self.n_ctx)
 
@@ -138,18 +147,6 @@ class LlamaCppModel:
 
     # -- generation ----------------------------------------------------------------
 
-    def _cached_prefix(self, tokens: list[int]) -> int:
-        n = int(self._llm.n_tokens)
-        if n == 0:
-            return 0
-        previous = self._llm.input_ids[:n].tolist()
-        same = 0
-        for a, b in zip(previous, tokens, strict=False):
-            if a != b:
-                break
-            same += 1
-        return same
-
     def _is_eog(self, token: int) -> bool:
         import llama_cpp
 
@@ -163,9 +160,11 @@ class LlamaCppModel:
         cancel: threading.Event | None = None,
         deadline: float | None = None,
     ) -> Generation:
-        """Greedy decode on the calling thread (must be the worker thread)."""
-        if self._llm is None:
+        """Evaluate the prompt (KV reused, in abortable batches), then decode greedily
+        on the calling thread (the worker). ``max_tokens=0`` only warms the KV."""
+        if self._llm is None or self._eval is None:
             raise RuntimeError("model not loaded")
+        ev = self._eval
         start = time.perf_counter()
         tokens = self.tokenize_prompt(prompt)
         room = self.n_ctx - max_tokens - 1
@@ -173,44 +172,51 @@ class LlamaCppModel:
             # The context builder keeps prompts within budget; this is the last guard.
             tokens = tokens[len(tokens) - room :]
         result = Generation(text="", prompt_tokens=len(tokens))
-        result.cached_tokens = self._cached_prefix(tokens)
+        with ev.abort.armed(cancel, deadline):
+            keep, plan = ev.reuse(tokens)
+            result.cached_tokens = keep
+            result.moved_tokens = plan.moved
+            reached, why = ev.evaluate(tokens, keep, cancel, deadline)
+            result.evaluated_tokens = reached - keep
+            prompt_done = time.perf_counter()
+            result.prompt_ms = (prompt_done - start) * 1000
+            if why or max_tokens <= 0:
+                result.finish = why or "length"
+                return result
+            self._decode(result, prompt, len(tokens), max_tokens, cancel, deadline)
+        result.decode_ms = (time.perf_counter() - prompt_done) * 1000
+        return result
+
+    def _decode(
+        self,
+        result: Generation,
+        prompt: Prompt,
+        position: int,
+        max_tokens: int,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> None:
+        ev = self._eval
+        assert ev is not None
+        stopping = Stopping(prompt, max_tokens, cancel, deadline)
         out: list[int] = []
-        first_at: float | None = None
-        finish = "length"
-        stops = prompt.stop
-        for token in self._llm.generate(tokens, temp=0.0, top_k=1, reset=True):
-            now = time.perf_counter()
-            if first_at is None:
-                first_at = now
+        while True:
+            token = ev.greedy()
             if self._is_eog(token):
-                finish = "stop"
+                stopping.finish = "stop"
                 break
             out.append(token)
             text = self._llm.detokenize(out).decode("utf-8", errors="ignore")
-            cut = _first_stop(text, stops)
-            if cut is not None:
-                result.text = text[:cut]
-                finish = "stop"
+            if not stopping.feed(text):
                 break
-            result.text = text
-            if len(out) >= max_tokens:
+            if not ev.decode([token], position):  # aborted: cancelled or out of time
+                if not stopping.interrupted():
+                    stopping.finish = "deadline"
                 break
-            if prompt.done is not None and prompt.done(text):
-                finish = "stop"
-                break
-            if cancel is not None and cancel.is_set():
-                finish = "cancelled"
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                finish = "deadline"
-                break
-        end = time.perf_counter()
-        first_at = first_at or end
-        result.finish = finish
+            position += 1
+        result.text = stopping.text
+        result.finish = stopping.finish
         result.decode_tokens = len(out)
-        result.prompt_ms = (first_at - start) * 1000
-        result.decode_ms = (end - first_at) * 1000
-        return result
 
     async def complete(
         self,
@@ -220,12 +226,14 @@ class LlamaCppModel:
         cancel: threading.Event | None = None,
         deadline: float | None = None,
     ) -> Generation:
+        warm = max_tokens <= 0
         result, queue_ms = await self.worker.submit_timed(
             lambda: self.generate_blocking(
                 prompt, max_tokens=max_tokens, cancel=cancel, deadline=deadline
             ),
-            priority=PRIORITY_COMPLETION,
+            priority=PRIORITY_WARM if warm else PRIORITY_COMPLETION,
             cancel=cancel,
+            preemptible=warm,
         )
         result.queue_ms = queue_ms
         return result
@@ -236,28 +244,38 @@ class LlamaCppModel:
         *,
         max_tokens: int,
         cancel: threading.Event | None = None,
+        also: threading.Event | None = None,
     ) -> str:
-        if self._llm is None:
+        """A short answer; a waiting completion stops it (cut at the last sentence).
+        ``also``: the caller's own event, checked between tokens."""
+        if self._llm is None or self._eval is None:
             raise RuntimeError("model not loaded")
         parts: list[str] = []
-        stream = self._llm.create_chat_completion(
-            messages=messages,
-            max_tokens=min(max_tokens, CHAT_TOKEN_CAP),
-            temperature=0.2,
-            stream=True,
-        )
-        for n, chunk in enumerate(stream):
-            delta = chunk["choices"][0].get("delta", {})
-            parts.append(delta.get("content") or "")
-            if cancel is not None and cancel.is_set():
-                break
-            # Yield to a waiting completion once the answer says something: typing
-            # beats a longer explanation. Cut at the last finished sentence.
-            if n >= CHAT_YIELD_AFTER and self.worker.pending(PRIORITY_COMPLETION):
-                text = "".join(parts)
-                end = max(text.rfind(". "), text.rfind(".\n"))
-                return (text[: end + 1] if end > 0 else text).strip()
-        return "".join(parts).strip()
+        try:
+            with self._eval.abort.armed(cancel, None):
+                stream = self._llm.create_chat_completion(
+                    messages=messages,
+                    max_tokens=min(max_tokens, CHAT_TOKEN_CAP),
+                    temperature=0.2,
+                    stream=True,
+                )
+                for chunk in stream:
+                    delta = chunk["choices"][0].get("delta", {})
+                    parts.append(delta.get("content") or "")
+                    if any(e is not None and e.is_set() for e in (cancel, also)):
+                        break
+        except RuntimeError as exc:  # llama_decode aborted: cancelled or preempted
+            if cancel is None or not cancel.is_set():
+                raise
+            log.debug("chat stopped: %s", exc)
+        text = "".join(parts).strip()
+        if getattr(cancel, "reason", "") != "preempted":
+            return text
+        # Typing beats a longer explanation: keep what is said, to the last sentence.
+        if not text:
+            raise ModelUnavailableError("the model is busy with completions")
+        end = max(text.rfind(". "), text.rfind(".\n"))
+        return text[: end + 1] if end > 0 else text
 
     async def chat(
         self,
@@ -266,10 +284,15 @@ class LlamaCppModel:
         max_tokens: int,
         cancel: threading.Event | None = None,
     ) -> str:
+        # A CancelFlag reaches llama.cpp's abort flag at once (a plain event only between
+        # tokens): it is set when the caller cancels the awaiting task or a completion
+        # preempts the answer.
+        flag = cancel if isinstance(cancel, CancelFlag) else CancelFlag()
         return await self.worker.submit(
-            lambda: self.chat_blocking(messages, max_tokens=max_tokens, cancel=cancel),
+            lambda: self.chat_blocking(messages, max_tokens=max_tokens, cancel=flag, also=cancel),
             priority=PRIORITY_CHAT,
-            cancel=cancel,
+            cancel=flag,
+            preemptible=True,
         )
 
     def close(self) -> None:
@@ -353,8 +376,3 @@ def default_threads() -> int:
     """Half the cores, at most 4 (1 on a 2-core machine that the editor shares)."""
     cores = os.cpu_count() or 1
     return max(1, min(4, cores // 2))
-
-
-def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
-    found = [i for i in (text.find(s) for s in stops if s) if i >= 0]
-    return min(found) if found else None
