@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from atoll.completion.backends.llama_cpp import LlamaCppModel
-from atoll.completion.backends.llama_eval import EVAL_BATCH
+from atoll.completion.backends.llama_eval import MIN_BATCH
 from atoll.completion.protocols import Generation, Prompt, Segment
 from atoll.completion.worker import CancelFlag
 from atoll.config.models import demo_gguf
@@ -72,7 +72,7 @@ def test_a_cancel_during_the_prompt_stops_it_and_keeps_what_was_evaluated(
     llm = model._llm
 
     def cancel_after_the_first_batch() -> None:
-        while llm.n_tokens < EVAL_BATCH:
+        while llm.n_tokens < MIN_BATCH:
             time.sleep(0.001)
         cancel.set()
 
@@ -82,7 +82,7 @@ def test_a_cancel_during_the_prompt_stops_it_and_keeps_what_was_evaluated(
     first = model.worker.call(lambda: model.generate_blocking(prompt, max_tokens=8, cancel=cancel))
     watcher.join()
     assert first.finish == "cancelled" and first.decode_tokens == 0
-    assert EVAL_BATCH <= first.evaluated_tokens < first.prompt_tokens
+    assert MIN_BATCH <= first.evaluated_tokens < first.prompt_tokens
     again = model.worker.call(lambda: model.generate_blocking(prompt, max_tokens=8))
     assert again.cached_tokens == first.evaluated_tokens  # nothing was thrown away
     assert again.cached_tokens + again.evaluated_tokens == again.prompt_tokens

@@ -6,9 +6,11 @@ undo, cursor jumps far away and back, pauses. Every keystroke asks for an automa
 inline completion and cancels the request it no longer waits for, as VS Code does.
 
 Reported per editing pattern: prompt tokens the model evaluated per request against
-the tokens the edit changed (the target: at most changed + 64); how long the model
-stayed busy after each cancel (target: 50 ms); latency against raw llama.cpp running
-the same prompts in the same run; the server's memory.
+the tokens the edit changed since the previous model call (the target: at most changed
++ 64, plus what the previous call left unevaluated when it was cancelled mid-prompt);
+how long the model stayed busy after each cancel (target: 50 ms); the time from the
+keystroke to the suggestion where the user pauses, against raw llama.cpp running the
+same prompts in the same order in the same run; the server's memory.
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ from atoll.bench._session import (
 from atoll.bench.harness import BenchContext, Suite, chart, percentiles
 
 KEY_S = 0.09  # a steady typist; Enter and jumps pause longer
-LOOK_S = 0.9  # the pause to read a suggestion at the end of a line or after an edit
+# At the end of a line and after an edit the user pauses to read the suggestion: at
+# least this long, and until it is there (at most LOOK_MAX_S).
+LOOK_S = 0.9
+LOOK_MAX_S = 20.0
 TOKEN_SLACK = 64  # the target: evaluated tokens <= changed tokens + this
 MODEL_SOURCES = ("model", "empty", "cancelled", "abandoned")
 
@@ -64,8 +69,12 @@ class Session:
     async def key(self, kind: str, edit: Callable[[], None], pause: float = KEY_S) -> None:
         """One keystroke: the edit, a cancel for the stale request, a new request."""
         edit()
-        await self.ask(kind, automatic=True)
-        await asyncio.sleep(pause * self.rng.uniform(0.8, 1.25))
+        item = await self.ask(kind, automatic=True)
+        started = time.perf_counter()
+        if pause >= LOOK_S:
+            await answer(item.future, LOOK_MAX_S)
+        left = pause * self.rng.uniform(0.8, 1.25) - (time.perf_counter() - started)
+        await asyncio.sleep(max(0.0, left))
         await self.poll()
 
     async def ask(self, kind: str, *, automatic: bool) -> Sent:
@@ -118,7 +127,7 @@ async def script(s: Session, quick: bool) -> None:
     indent = " " * 8
     await asyncio.sleep(1.0)  # the file was just opened
     e.cursor = here
-    await s.ask("jump", automatic=False)
+    await answer((await s.ask("jump", automatic=False)).future, LOOK_MAX_S)
     await s.key("enter", lambda: e.type("\n" + indent), pause=0.3)
     await s.typed("type", "values = self._get_values(action)" if quick else
                   "values = self._get_values(action, arg_strings)")  # fmt: skip
@@ -137,12 +146,12 @@ async def script(s: Session, quick: bool) -> None:
     await s.key("undo", lambda: e.set_text(before, cursor), LOOK_S)
     await asyncio.sleep(1.5)  # a pause: idle time
     e.cursor = far
-    await s.ask("jump", automatic=False)
+    await answer((await s.ask("jump", automatic=False)).future, LOOK_MAX_S)
     await s.key("enter", lambda: e.type("\n" + indent), pause=0.3)
     await s.typed("type", "# check the state" if quick else "# the parser state is checked here")
     # Back to the first place; delete a block of five lines above the cursor.
     e.cursor = here
-    await s.ask("jump", automatic=False)
+    await answer((await s.ask("jump", automatic=False)).future, LOOK_MAX_S)
     block = e.text.rfind("\n", 0, e.text.rfind("\n", 0, here) - 1)
     top = block
     for _ in range(5):
@@ -185,7 +194,9 @@ def measure(
     config = load_config(root, editor=settings()).config
     engine = CompletionEngine(raw.model, detect(raw), config.completion, root=root)
     previous: list[int] = []
+    backlog = 0  # what the previous call left unevaluated (cancelled mid-prompt)
     kinds: dict[str, dict[str, list[float]]] = {}
+    totals = {"evaluated": 0, "changed": 0}
     ratios: list[float] = []
     lsp_ms: list[float] = []
     raw_ms: list[float] = []
@@ -195,9 +206,17 @@ def measure(
         tokens = raw.tokens(prompt)
         mismatched += len(tokens) != entry.get("prompt_tokens")
         changed = changed_tokens(previous, tokens)
-        evaluated = entry.get("prompt_tokens", 0) - entry.get("cached_tokens", 0)
-        over += evaluated > changed + TOKEN_SLACK
+        # Servers that report it say what they evaluated; before that, everything not
+        # cached was evaluated (the prompt could not be stopped).
+        evaluated = entry.get(
+            "evaluated_tokens", entry.get("prompt_tokens", 0) - entry.get("cached_tokens", 0)
+        )
+        over += evaluated > changed + backlog + TOKEN_SLACK
+        done = entry.get("cached_tokens", 0) + evaluated
+        backlog = max(0, entry.get("prompt_tokens", 0) - done)
         row = kinds.setdefault(item.kind, {"evaluated": [], "changed": []})
+        totals["evaluated"] += evaluated
+        totals["changed"] += changed
         row["evaluated"].append(evaluated)
         row["changed"].append(changed)
         ms, _ = raw.run(tokens, entry.get("decode_tokens", 0))
@@ -216,6 +235,8 @@ def measure(
             for k, v in kinds.items()
         },
         "over_target": over,
+        "evaluated_total": totals["evaluated"],
+        "changed_total": totals["changed"],
         "prompt_token_mismatches": mismatched,
         "answered_latency_ms": percentiles(lsp_ms),
         "raw_same_prompts_ms": percentiles(raw_ms),

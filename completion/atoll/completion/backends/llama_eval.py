@@ -2,10 +2,12 @@
 
 ``Llama.generate`` evaluates a whole prompt in one call that nothing can interrupt: a
 superseded request held the model for as long as its prompt took (seconds). Here the
-prompt goes through ``llama_decode`` in batches of :data:`EVAL_BATCH` tokens, and an
-abort flag that llama.cpp reads between graph nodes stops a batch within a millisecond
-or two when the request is cancelled, preempted or out of time. llama.cpp then drops
-only the aborted batch: what was evaluated before stays in the KV for the next request.
+prompt goes through ``llama_decode`` in batches sized to take about :data:`SLICE_S`, and
+the cancel flag is checked between them. A cancelled batch may finish if it does so
+within :data:`GRACE_S` (its tokens are most likely the next request's too: typing
+changes only the prompt's end); past that, an abort flag that llama.cpp reads between
+graph nodes stops it within a millisecond or two. The deadline aborts at once. llama.cpp
+then drops only the aborted batch: what was evaluated before stays in the KV.
 
 Before evaluating, :func:`atoll.completion.backends.kv.plan_reuse` decides which entries
 of the previous prompt stay (the common prefix, plus runs moved back into place).
@@ -27,7 +29,9 @@ from typing import Any
 from atoll.completion.backends.kv import Reuse, plan_reuse
 from atoll.completion.worker import CancelFlag
 
-EVAL_BATCH = 64  # tokens per llama_decode: an abort loses at most this much work
+SLICE_S = 0.06  # a prompt batch takes about this long (sized from the measured speed)
+GRACE_S = 0.04  # a cancelled batch may finish within this, else it is aborted
+MIN_BATCH, MAX_BATCH, FIRST_BATCH = 4, 128, 16  # tokens per llama_decode
 MIN_REUSE_RUN = 16  # shortest run of old entries worth moving (llama.cpp's --cache-reuse)
 ABORTED = 2  # llama_decode's return code when the abort callback stopped it
 
@@ -62,29 +66,38 @@ class AbortSwitch:
         return self._flag[0] != b"\0"
 
     @contextlib.contextmanager
-    def armed(self, cancel: threading.Event | None, deadline: float | None) -> Iterator[None]:
-        """Trip when ``cancel`` is set (at once, if it is a :class:`CancelFlag`) or at
-        ``deadline``; reset afterwards so other calls on the context are not aborted."""
+    def armed(
+        self, cancel: threading.Event | None, deadline: float | None, grace_s: float = GRACE_S
+    ) -> Iterator[None]:
+        """Trip ``grace_s`` after ``cancel`` is set (a :class:`CancelFlag` says when; a
+        plain event only between batches) and at ``deadline``; reset afterwards so other
+        calls on the context are not aborted."""
         self.reset()
-        remove = cancel.add_callback(self.trip) if isinstance(cancel, CancelFlag) else None
-        if cancel is not None and cancel.is_set():
-            self.trip()
-        timer: threading.Timer | None = None
-        if deadline is not None:
-            delay = deadline - time.monotonic()
+        timers: list[threading.Timer] = []
+
+        def trip_in(delay: float) -> None:
             if delay <= 0:
                 self.trip()
-            else:
-                timer = threading.Timer(delay, self.trip)
-                timer.daemon = True
-                timer.start()
+                return
+            timer = threading.Timer(delay, self.trip)
+            timer.daemon = True
+            timers.append(timer)
+            timer.start()
+
+        remove = None
+        if isinstance(cancel, CancelFlag):
+            remove = cancel.add_callback(lambda: trip_in(grace_s))
+        elif cancel is not None and cancel.is_set():
+            self.trip()
+        if deadline is not None:
+            trip_in(deadline - time.monotonic())
         try:
             yield
         finally:
-            if timer is not None:
-                timer.cancel()
             if remove is not None:
                 remove()
+            for timer in timers:
+                timer.cancel()
             self.reset()
 
 
@@ -99,6 +112,7 @@ class Evaluator:
         self._memory = llama_cpp.llama_get_memory(llm.ctx)
         self.can_shift = bool(llama_cpp.llama_memory_can_shift(self._memory))
         self._n_vocab = int(llm.n_vocab())
+        self._s_per_token = 0.0  # measured prompt speed (exponential average)
 
     @property
     def cached(self) -> list[int]:
@@ -136,11 +150,23 @@ class Evaluator:
             why = stop_reason(cancel, deadline, self.abort)
             if why:
                 return n, why
-            chunk = tokens[n : n + EVAL_BATCH]
+            chunk = tokens[n : n + self.batch_size()]
+            started = time.perf_counter()
             if not self.decode(chunk, n):
                 return n, stop_reason(cancel, deadline, self.abort) or "cancelled"
+            self._measured(len(chunk), time.perf_counter() - started)
             n += len(chunk)
         return n, ""
+
+    def batch_size(self) -> int:
+        """Tokens that take about :data:`SLICE_S` at the speed measured so far."""
+        if self._s_per_token <= 0:
+            return FIRST_BATCH
+        return max(MIN_BATCH, min(MAX_BATCH, int(SLICE_S / self._s_per_token)))
+
+    def _measured(self, n: int, seconds: float) -> None:
+        per = seconds / max(1, n)
+        self._s_per_token = per if self._s_per_token <= 0 else 0.7 * self._s_per_token + 0.3 * per
 
     def decode(self, chunk: Sequence[int], n_past: int) -> bool:
         """One ``llama_decode`` at ``n_past``; False when it was aborted."""
