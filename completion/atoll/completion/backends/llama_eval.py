@@ -2,8 +2,10 @@
 
 ``Llama.generate`` evaluates a whole prompt in one call that nothing can interrupt: a
 superseded request held the model for as long as its prompt took (seconds). Here the
-prompt goes through ``llama_decode`` in batches sized to take about :data:`SLICE_S`, and
-the cancel flag is checked between them. A cancelled batch may finish if it does so
+prompt goes through ``llama_decode`` in batches, the first sized to take about
+:data:`SLICE_S`, each next one twice as big (a request that lives on was not superseded
+by a keystroke, and big batches are faster per token); the cancel flag is checked
+between them. A cancelled batch may finish if it does so
 within :data:`GRACE_S` (its tokens are most likely the next request's too: typing
 changes only the prompt's end); past that, an abort flag that llama.cpp reads between
 graph nodes stops it within a millisecond or two. The deadline aborts at once. llama.cpp
@@ -30,8 +32,8 @@ from atoll.completion.backends.kv import Reuse, plan_reuse
 from atoll.completion.worker import CancelFlag
 
 SLICE_S = 0.06  # a prompt batch takes about this long (sized from the measured speed)
-GRACE_S = 0.04  # a cancelled batch may finish within this, else it is aborted
-MIN_BATCH, MAX_BATCH, FIRST_BATCH = 4, 128, 16  # tokens per llama_decode
+GRACE_S = 0.025  # a cancelled batch may finish within this, else it is aborted
+MIN_BATCH, MAX_BATCH, FIRST_BATCH = 4, 256, 16  # tokens per llama_decode
 MIN_REUSE_RUN = 16  # shortest run of old entries worth moving (llama.cpp's --cache-reuse)
 ABORTED = 2  # llama_decode's return code when the abort callback stopped it
 
@@ -146,19 +148,22 @@ class Evaluator:
         """Evaluate ``tokens[start:]``; returns (tokens now in the KV, why it stopped
         early or "")."""
         n = start
+        size = self.first_batch()
         while n < len(tokens):
             why = stop_reason(cancel, deadline, self.abort)
             if why:
                 return n, why
-            chunk = tokens[n : n + self.batch_size()]
+            chunk = tokens[n : n + size]
             started = time.perf_counter()
             if not self.decode(chunk, n):
                 return n, stop_reason(cancel, deadline, self.abort) or "cancelled"
-            self._measured(len(chunk), time.perf_counter() - started)
+            if size == self.first_batch():
+                self._measured(len(chunk), time.perf_counter() - started)
             n += len(chunk)
+            size = min(MAX_BATCH, size * 2)
         return n, ""
 
-    def batch_size(self) -> int:
+    def first_batch(self) -> int:
         """Tokens that take about :data:`SLICE_S` at the speed measured so far."""
         if self._s_per_token <= 0:
             return FIRST_BATCH
