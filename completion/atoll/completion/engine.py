@@ -17,6 +17,7 @@ import itertools
 import logging
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,11 +107,12 @@ class CompletionEngine:
         t = time.perf_counter()
         prompt, files = await self._prompt(cursor, request.path)
         extra: dict[str, Any] = {"context_files": len(files), "prompt": prompt.text}
+        infill = prompt.infill and replace(prompt.infill, indent=len(ctx.indent))
         if multiline:
-            prompt = Prompt(prompt.segments, prompt.stop, lambda text: block_ended(text, ctx))
+            prompt = replace(prompt, done=lambda text: block_ended(text, ctx), infill=infill)
             max_tokens = self.config.max_tokens
         else:
-            prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))
+            prompt = replace(prompt, stop=(*prompt.stop, "\n"), infill=infill)
             max_tokens = min(self.config.max_tokens, SINGLE_LINE_TOKENS)
         key = context_key(self.template.name, prompt.text, str(max_tokens), str(multiline))
         timings["prompt_build"] = (time.perf_counter() - t) * 1000

@@ -78,6 +78,7 @@ def _create_openai(config: AtollConfig, on_state: object) -> LoadedBackend:
         timeout_s=timeout,
         backoff_max_s=config.completion.backoff_max_s,
         on_state=listener,
+        server=config.completion.server,
     )
     info: GgufInfo | None = None
     if config.models.gguf and Path(config.models.gguf).expanduser().is_file():

@@ -29,6 +29,18 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class Infill:
+    """The same prompt as parts, for servers that build fill-in-the-middle prompts
+    themselves (llama.cpp's ``/infill``)."""
+
+    prefix: str  # the file before the cursor's block
+    suffix: str
+    middle: str  # the cursor's block up to the cursor (llama.cpp's "prompt")
+    extra: tuple[tuple[str, str], ...] = ()  # (file name, text) of context snippets
+    indent: int = 0  # the cursor line's indentation, in characters
+
+
+@dataclass(frozen=True)
 class Prompt:
     """A completion prompt as segments, so special tokens are never confused with code."""
 
@@ -36,6 +48,7 @@ class Prompt:
     stop: tuple[str, ...] = ()
     # Decided on the text so far: True ends the decode (e.g. the code block is over).
     done: Callable[[str], bool] | None = field(default=None, compare=False)
+    infill: Infill | None = field(default=None, compare=False)
 
     @property
     def text(self) -> str:

@@ -112,6 +112,9 @@ class CompletionService:
         self.backend = None
         self.engine = None
         self._on_model(None)
+        aclose = getattr(model, "aclose", None)
+        if aclose is not None:
+            await aclose()
         if model is not None:
             # Waits for the running call to stop: off the event loop, which must keep
             # delivering that call's result meanwhile.

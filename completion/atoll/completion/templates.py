@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from atoll.completion.gguf import GgufInfo
-from atoll.completion.protocols import Prompt, Segment
+from atoll.completion.protocols import Infill, Prompt, Segment
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,9 @@ class FimTemplate:
             segments += [Segment(self.prefix, True), Segment(head), *map(Segment, parts)]
             segments += [Segment(self.suffix, True), Segment(suffix), Segment(self.middle, True)]
             segments.append(Segment(middle))
-        return Prompt(tuple(s for s in segments if s.text), self.stop)
+        extra = tuple((item.path, item.text) for item in context)
+        infill = Infill("".join(parts), suffix, middle, extra) if self.fim else None
+        return Prompt(tuple(s for s in segments if s.text), self.stop, infill=infill)
 
 
 def _comment_header(path: str, context: Sequence[ContextFile], mark: str) -> str:

@@ -1,35 +1,52 @@
-"""Any OpenAI-compatible server: vLLM, ``python -m llama_cpp.server``, others.
+"""Any OpenAI-compatible server: vLLM, llama.cpp's server, ``python -m llama_cpp.server``.
 
-Requests go through the same single worker as in-process models (one decode at a
-time, completions first), with streaming so a cancel stops the server's work
-within a chunk. When the server is down or slow, the backend backs off
-(exponentially, up to ``backoff_max_s``) and answers at once with
-:class:`ModelUnavailableError` meanwhile; ``on_state`` hears each change between
-up and down, once.
+Requests run on the event loop (httpx, streamed), so the deadline and a cancel abandon
+a stream at once, whatever the server does: a stuck server that only sends keep-alives
+or nothing at all is closed at the deadline, and closing is how llama.cpp and vLLM
+learn to stop. When ``/v1/models`` says the server is llama.cpp's own, completions go
+to ``/infill`` (its FIM prompt with the model's tokens, other files as ``input_extra``,
+``cache_prompt``, ``t_max_predict_ms``, ``n_indent``); otherwise to ``/v1/completions``
+with atoll's prompt, whose stable-first layout is what vLLM's prefix caching reuses.
+
+A server that is down, slow, refuses or answers garbage is backed off (exponentially,
+up to ``backoff_max_s``): requests answer at once with :class:`ModelUnavailableError`
+meanwhile, and ``on_state`` hears each change between up and down, once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from atoll.completion.backends.wire import (
+    MalformedAnswerError,
+    chat_body,
+    completion_body,
+    infill_body,
+    piece,
+    read_line,
+    server_kind,
+    whole_answer,
+)
 from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt
-from atoll.completion.worker import PRIORITY_CHAT, PRIORITY_COMPLETION, ModelWorker
+from atoll.completion.stopping import Stopping
 
 log = logging.getLogger(__name__)
 CHAT_TOKEN_CAP = 256
-# The OpenAI API accepts at most four stop strings; the rest are applied here.
-MAX_STOPS = 4
-
+PROBE_TIMEOUT_S = 3.0
+# Requests in a row that reached the deadline without a single piece of text: the
+# server is stuck (or far too slow for completion), which is an outage to the user.
+SILENT_LIMIT = 3
 StateListener = Callable[[bool, str], None]
 
 
 class OpenAICompatModel:
-    """A remote model behind ``/v1/completions`` and ``/v1/chat/completions``."""
+    """A remote model; see the module docstring."""
 
     backend = "openai"
 
@@ -41,27 +58,23 @@ class OpenAICompatModel:
         api_key: str = "",
         timeout_s: float = 10.0,
         backoff_max_s: float = 30.0,
-        worker: ModelWorker | None = None,
         on_state: StateListener | None = None,
+        server: str = "auto",
     ) -> None:
-        import openai
-
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
         self.backoff_max_s = backoff_max_s
-        self.worker = worker or ModelWorker("atoll-openai")
         self.on_state = on_state
-        self._client = openai.OpenAI(
-            base_url=self.base_url,
-            api_key=api_key or "not-needed",
-            timeout=timeout_s,
-            max_retries=0,
-        )
+        self.kind = "" if server == "auto" else server
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client: Any = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
         self.up = True
         self.last_error = ""
         self._backoff = 0.0
         self._down_until = 0.0
+        self._silent = 0
 
     @property
     def name(self) -> str:
@@ -80,16 +93,16 @@ class OpenAICompatModel:
                 f"{self._down_until - time.monotonic():.0f} s"
             )
 
-    def _failed(self, exc: Exception) -> ModelUnavailableError:
-        self.last_error = f"{type(exc).__name__}: {exc}"
+    def _failed(self, detail: str) -> ModelUnavailableError:
+        self.last_error = detail
         self._backoff = min(self.backoff_max_s, max(1.0, self._backoff * 2))
         self._down_until = time.monotonic() + self._backoff
         if self.up:
             self.up = False
-            log.warning("completion server %s is down: %s", self.base_url, self.last_error)
+            log.warning("completion server %s is down: %s", self.base_url, detail)
             if self.on_state is not None:
-                self.on_state(False, self.last_error)
-        return ModelUnavailableError(f"{self.base_url}: {self.last_error}")
+                self.on_state(False, detail)
+        return ModelUnavailableError(f"{self.base_url}: {detail}")
 
     def _succeeded(self) -> None:
         self._backoff = 0.0
@@ -99,96 +112,105 @@ class OpenAICompatModel:
             if self.on_state is not None:
                 self.on_state(True, "")
 
-    @contextmanager
-    def _request(self) -> Iterator[None]:
-        """One call to the server: an outage starts the back-off, a 4xx is named as such."""
-        import openai
+    @contextlib.asynccontextmanager
+    async def _guard(self) -> AsyncIterator[None]:
+        """One call: any failure (outage, refusal, garbage) starts the back-off."""
+        import httpx
 
         try:
             yield
-        except (
-            openai.APIConnectionError,
-            openai.APITimeoutError,
-            openai.InternalServerError,
-        ) as exc:
-            raise self._failed(exc) from None
-        except openai.APIStatusError as exc:
-            # A 4xx is our request's fault (bad model name...), not an outage.
-            raise ModelUnavailableError(f"{self.base_url} refused the request: {exc}") from None
-        self._succeeded()
+        except MalformedAnswerError as exc:
+            raise self._failed(f"malformed answer: {exc}") from None
+        except httpx.HTTPStatusError as exc:
+            detail = f"HTTP {exc.response.status_code} {exc.response.reason_phrase}"
+            raise self._failed(detail) from None
+        except httpx.HTTPError as exc:
+            raise self._failed(f"{type(exc).__name__}: {exc}") from None
 
-    def _model_id(self) -> str:
-        if not self.model:
-            models = self._client.models.list()
-            first = next(iter(models.data), None)
-            if first is None:
-                raise ModelUnavailableError(f"{self.base_url} serves no model")
-            self.model = first.id
-        return self.model
+    # -- the wire ------------------------------------------------------------------
 
-    # -- generation ----------------------------------------------------------------
+    def _http(self) -> Any:
+        """The client for the running event loop (its connections belong to that loop)."""
+        import httpx
 
-    def generate_blocking(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop:
+            self._client = httpx.AsyncClient(headers=self._headers, timeout=self.timeout_s)
+            self._client_loop = loop
+        return self._client
 
-        self._check_backoff()
-        start = time.perf_counter()
-        result = Generation(text="", prompt_tokens=self.count_tokens(prompt.text))
-        timeout = self.timeout_s
-        if deadline is not None:
-            timeout = max(0.1, min(timeout, deadline - time.monotonic() + 1.0))
-        first_at: float | None = None
-        text = ""
-        finish = "length"
-        with self._request():
-            stream: Any = self._client.completions.create(
-                model=self._model_id(),
-                prompt=prompt.text,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                stop=list(prompt.stop[:MAX_STOPS]) or None,
-                stream=True,
-                timeout=timeout,
-            )
+    async def _probe(self) -> None:
+        """What the server is and which model it serves (once)."""
+        if self.kind and self.model:
+            return
+        async with self._guard():
+            response = await self._http().get(self.base_url + "/models", timeout=PROBE_TIMEOUT_S)
+            response.raise_for_status()
             try:
-                for chunk in stream:
-                    if first_at is None:
-                        first_at = time.perf_counter()
-                    choice = chunk.choices[0] if chunk.choices else None
-                    if choice is None:
-                        continue
-                    text += choice.text or ""
-                    result.decode_tokens += 1
-                    if choice.finish_reason:
-                        finish = "stop" if choice.finish_reason == "stop" else "length"
-                    cut = _first_stop(text, prompt.stop)
-                    if cut is not None:
-                        text, finish = text[:cut], "stop"
-                        break
-                    if prompt.done is not None and prompt.done(text):
-                        finish = "stop"
-                        break
-                    if cancel is not None and cancel.is_set():
-                        finish = "cancelled"
-                        break
-                    if deadline is not None and time.monotonic() >= deadline:
-                        finish = "deadline"
-                        break
-            finally:
-                stream.close()
-        end = time.perf_counter()
-        first_at = first_at or end
-        result.text = text
-        result.finish = finish
-        result.prompt_ms = (first_at - start) * 1000
-        result.decode_ms = (end - first_at) * 1000
-        return result
+                kind, first = server_kind(response.json())
+            except ValueError as exc:
+                raise MalformedAnswerError(str(exc)) from None
+        self.kind = self.kind or kind
+        self.model = self.model or first
+        log.info("completion server %s is %s, model %s", self.base_url, self.kind, self.model)
+
+    async def _stream(
+        self, url: str, body: dict[str, Any], api: str, on_text: Callable[[str], bool]
+    ) -> None:
+        """POST ``body`` and feed each piece of text to ``on_text`` until it says stop."""
+        async with self._guard(), self._http().stream("POST", url, json=body) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                response.raise_for_status()
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                text, _ = whole_answer(await response.aread(), api)
+                on_text(text)
+                return
+            async for line in response.aiter_lines():
+                event = read_line(line)
+                if event is None or event.kind == "keepalive":
+                    continue
+                if event.kind == "done":
+                    return
+                text, finished = piece(event.data, api)
+                if (text and not on_text(text)) or finished:
+                    return
+
+    async def _call(
+        self,
+        url: str,
+        body: dict[str, Any],
+        api: str,
+        on_text: Callable[[str], bool],
+        *,
+        cancel: threading.Event | None,
+        deadline: float | None,
+    ) -> str:
+        """Run :meth:`_stream` under the deadline and the cancel flag; returns why it
+        ended early ("deadline", "cancelled") or ""."""
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        remove = None
+        if cancel is not None and task is not None and hasattr(cancel, "add_callback"):
+            remove = cancel.add_callback(lambda: loop.call_soon_threadsafe(task.cancel))
+        timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            async with asyncio.timeout(timeout):
+                await self._stream(url, body, api, on_text)
+        except TimeoutError:
+            return "deadline"  # the stream is closed: the server stops working on it
+        except asyncio.CancelledError:
+            if cancel is None or not cancel.is_set() or task is None:
+                raise
+            task.uncancel()
+            return "cancelled"
+        finally:
+            if remove is not None:
+                remove()
+        self._succeeded()
+        return ""
+
+    # -- the model -----------------------------------------------------------------
 
     async def complete(
         self,
@@ -199,43 +221,43 @@ class OpenAICompatModel:
         deadline: float | None = None,
     ) -> Generation:
         self._check_backoff()
-        result, queue_ms = await self.worker.submit_timed(
-            lambda: self.generate_blocking(
-                prompt, max_tokens=max_tokens, cancel=cancel, deadline=deadline
-            ),
-            priority=PRIORITY_COMPLETION,
-            cancel=cancel,
-        )
-        result.queue_ms = queue_ms
-        return result
-
-    def chat_blocking(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
-
-        self._check_backoff()
+        start = time.perf_counter()
+        await self._probe()
+        infill = self.kind == "llama.cpp" and prompt.infill is not None
+        if max_tokens <= 0 and not infill:
+            return Generation("", finish="length")  # only llama.cpp's slots can be warmed
+        stopping = Stopping(prompt, max_tokens, cancel, deadline)
         parts: list[str] = []
-        with self._request():
-            stream: Any = self._client.chat.completions.create(
-                model=self._model_id(),
-                messages=messages,  # type: ignore[arg-type]
-                max_tokens=min(max_tokens, CHAT_TOKEN_CAP),
-                temperature=0.2,
-                stream=True,
+        first: list[float] = []
+
+        def on_text(text: str) -> bool:
+            if not first:
+                first.append(time.perf_counter())
+            parts.append(text)
+            return stopping.feed("".join(parts))
+
+        if infill:
+            left = None if deadline is None else int((deadline - time.monotonic()) * 1000)
+            url, body, api = (
+                self._root() + "/infill",
+                infill_body(prompt, max_tokens, left),
+                "infill",
             )
-            try:
-                for chunk in stream:
-                    if chunk.choices:
-                        parts.append(chunk.choices[0].delta.content or "")
-                    if cancel is not None and cancel.is_set():
-                        break
-            finally:
-                stream.close()
-        return "".join(parts).strip()
+        else:
+            url, api = self.base_url + "/completions", "completions"
+            body = completion_body(self.model, prompt, max_tokens)
+        why = await self._call(url, body, api, on_text, cancel=cancel, deadline=deadline)
+        self._note_silence(why == "deadline" and not first)
+        end = time.perf_counter()
+        at = first[0] if first else end
+        return Generation(
+            text=stopping.text,
+            prompt_tokens=self.count_tokens(prompt.text),
+            decode_tokens=stopping.pieces,
+            prompt_ms=(at - start) * 1000,
+            decode_ms=(end - at) * 1000,
+            finish=why or stopping.finish,
+        )
 
     async def chat(
         self,
@@ -245,17 +267,33 @@ class OpenAICompatModel:
         cancel: threading.Event | None = None,
     ) -> str:
         self._check_backoff()
-        return await self.worker.submit(
-            lambda: self.chat_blocking(messages, max_tokens=max_tokens, cancel=cancel),
-            priority=PRIORITY_CHAT,
-            cancel=cancel,
-        )
+        await self._probe()
+        parts: list[str] = []
+
+        def on_text(text: str) -> bool:
+            parts.append(text)
+            return cancel is None or not cancel.is_set()
+
+        body = chat_body(self.model, messages, min(max_tokens, CHAT_TOKEN_CAP))
+        url = self.base_url + "/chat/completions"
+        await self._call(url, body, "chat", on_text, cancel=cancel, deadline=None)
+        return "".join(parts).strip()
+
+    def _note_silence(self, silent: bool) -> None:
+        self._silent = self._silent + 1 if silent else 0
+        if self._silent >= SILENT_LIMIT:
+            self._silent = 0
+            raise self._failed(f"no answer within the time budget {SILENT_LIMIT} times in a row")
+
+    def _root(self) -> str:
+        return self.base_url[: -len("/v1")] if self.base_url.endswith("/v1") else self.base_url
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
 
     def close(self) -> None:
-        self.worker.stop()
-        self._client.close()
-
-
-def _first_stop(text: str, stops: tuple[str, ...]) -> int | None:
-    found = [i for i in (text.find(s) for s in stops if s) if i >= 0]
-    return min(found) if found else None
+        # The client's connections belong to the event loop: aclose() there; from a
+        # thread without a loop, dropping the client is all that can be done.
+        self._client = None
