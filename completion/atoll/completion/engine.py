@@ -70,6 +70,8 @@ class CompletionEngine:
     async def complete(self, request: CompletionRequest) -> CompletionResult:
         """Answer one request (see the module docstring for the order of business)."""
         t0 = time.perf_counter()
+        # The budget covers the whole request: debounce and prompt building included.
+        deadline = time.monotonic() + self.config.time_budget_ms / 1000
         timings: dict[str, float] = {}
         self.stats.requests += 1
         cursor = self.prompts.cursor(
@@ -124,7 +126,7 @@ class CompletionEngine:
             )
             return result(cached, "cache", **extra)
 
-        g = await self._run_model(request, prompt, max_tokens)
+        g = await self._run_model(request, prompt, max_tokens, deadline)
         if isinstance(g, str):  # it never ran: "superseded" or "unavailable"
             return result("", g, **extra)
         timings.update(queue=g.queue_ms, prompt_eval=g.prompt_ms, decode=g.decode_ms)
@@ -167,12 +169,11 @@ class CompletionEngine:
         return True
 
     async def _run_model(
-        self, request: CompletionRequest, prompt: Prompt, max_tokens: int
+        self, request: CompletionRequest, prompt: Prompt, max_tokens: int, deadline: float
     ) -> Generation | str:
         """One model call, counted; a str says why there was none."""
         cancel = CancelFlag()
         self._inflight[request.uri] = cancel
-        deadline = time.monotonic() + self.config.time_budget_ms / 1000
         self.stats.model_calls += 1
         call = asyncio.ensure_future(
             self.model.complete(prompt, max_tokens=max_tokens, cancel=cancel, deadline=deadline)

@@ -18,6 +18,7 @@ from atoll.completion.results import CompletionRequest, CompletionResult
 from atoll.completion.service import CompletionService
 from atoll.server.app import AtollServer, uri_to_path
 from atoll.server.documents import DocumentError, cursor_at, cursor_clamped
+from atoll.server.positions import install as install_fast_positions
 
 log = logging.getLogger(__name__)
 WARM_NOTIFICATION = "atoll/warm"
@@ -142,6 +143,8 @@ def register(server: AtollServer) -> None:
     server.status_providers["completion"] = service.status
 
     async def on_initialized() -> None:
+        # Every feature's documents, really; here because huge lines hurt typing most.
+        install_fast_positions(server.workspace)
         server.spawn(service.start(), name="completion-backend")
 
     async def on_config_changed() -> None:
