@@ -11,6 +11,25 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "workspace"
+# CI sets this: a test that needs the bubblewrap sandbox fails instead of skipping.
+REQUIRE_SANDBOX = os.environ.get("ATOLL_TEST_REQUIRE_SANDBOX") == "1"
+
+
+def sandbox_or_skip() -> None:
+    """Skip (or, in CI, fail) a test that needs commands to run in bubblewrap."""
+    from atoll.agents.sandbox import SandboxPolicy, probe
+
+    status = probe(SandboxPolicy())
+    if status.available:
+        return
+    if REQUIRE_SANDBOX:
+        pytest.fail(f"the sandbox is required here: {status.message}")
+    pytest.skip(f"no sandbox: {status.message}")
+
+
+@pytest.fixture
+def sandbox_available() -> None:
+    sandbox_or_skip()
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +41,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         if name.startswith("ATOLL_"):
             del os.environ[name]
     os.environ["ATOLL_USER_CONFIG"] = str(home / "config.toml")
+    # Crew runs live in the user's cache: each test gets its own.
+    os.environ["XDG_CACHE_HOME"] = str(home / "cache")
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:

@@ -1,10 +1,14 @@
 // Real VS Code e2e: code-server 4.100 (VS Code 1.100) with the built atoll.vsix, driven
-// headless by Playwright and Debian's Chromium. Opens a file, waits for the atoll status
-// bar item, shows an inline suggestion, hovers a symbol, and runs "atoll: Delegate to AI
-// crew…". Not part of `make test` (slow, needs code-server): `make -C client-vscode e2e`.
+// headless by Playwright and Debian's Chromium, on a copy of the sample workspace. Checks
+// what a user sees: the status bar, no settings warning, a hover with the model's
+// explanation, Go to Symbol in Workspace, ghost text, one clear error for a broken
+// interpreter setting, and Delegate to AI crew ending in an applied edit (scripted model).
+// `make -C client-vscode e2e`; .ci/run runs it after `make test`.
 //
 // Env: E2E_DEPS (folder whose node_modules has code-server and playwright-core),
-// ATOLL_PYTHON (interpreter with atoll), CHROMIUM (default /usr/bin/chromium), E2E_OUT.
+// E2E_PYTHON (interpreter with atoll; default the repository's .venv), CHROMIUM (default
+// /usr/bin/chromium), E2E_OUT (screenshots, results.json, logs). Not ATOLL_*: the server
+// would read those as settings.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -12,6 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { workbench } from "./workbench.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const clientDir = path.resolve(here, "..");
@@ -20,7 +25,7 @@ const deps = process.env.E2E_DEPS ?? path.join(here, ".deps");
 const require = createRequire(path.join(deps, "package.json"));
 const { chromium } = require("playwright-core");
 const codeServer = path.join(deps, "node_modules", ".bin", "code-server");
-const python = process.env.ATOLL_PYTHON ?? path.join(repo, ".venv", "bin", "python");
+const python = process.env.E2E_PYTHON ?? path.join(repo, ".venv", "bin", "python");
 const vsix = path.join(clientDir, "atoll.vsix");
 const out = process.env.E2E_OUT ?? path.join(here, "out");
 fs.mkdirSync(out, { recursive: true });
@@ -60,31 +65,50 @@ const userData = path.join(tmp, "user-data");
 const extensions = path.join(tmp, "extensions");
 const workspace = path.join(tmp, "ws");
 fs.cpSync(path.join(repo, "samples", "workspace"), workspace, { recursive: true });
-fs.mkdirSync(path.join(userData, "User"), { recursive: true });
-fs.writeFileSync(
-  path.join(userData, "User", "settings.json"),
-  JSON.stringify({
-    "security.workspace.trust.enabled": false,
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoUpdate": false,
-    "editor.inlineSuggest.enabled": true,
-    "editor.hover.delay": 100,
-    "atoll.python": python,
-    "atoll.hover.waitMs": 20000,
-    "atoll.hover.timeBudgetMs": 20000,
-    // The machine running this is small and shared: no dropped suggestions.
-    "atoll.completion.timeBudgetMs": 30000,
-  }),
-);
+
+// The crew's scripted answers: the same happy path the Python tests use.
+const script = path.join(tmp, "crew-script.json");
+const dump = "import json, sys\nfrom tests.agents.scripts import HAPPY_PATH\njson.dump({'answers': HAPPY_PATH}, sys.stdout)";
+const scripted = spawnSync(python, ["-c", dump], { cwd: repo, encoding: "utf8" });
+if (scripted.status !== 0) throw new Error(`cannot write the crew script: ${scripted.stderr}`);
+fs.writeFileSync(script, scripted.stdout);
+
+const writeSettings = (scope, settings) => {
+  fs.mkdirSync(path.join(userData, scope), { recursive: true });
+  fs.writeFileSync(path.join(userData, scope, "settings.json"), JSON.stringify(settings));
+};
+writeSettings("User", {
+  "security.workspace.trust.enabled": false,
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoUpdate": false,
+  "editor.inlineSuggest.enabled": true,
+  "editor.hover.delay": 100,
+  "atoll.hover.waitMs": 30000,
+  "atoll.hover.timeBudgetMs": 30000,
+  // The machine running this is small and shared: no dropped suggestions.
+  "atoll.completion.timeBudgetMs": 30000,
+});
+// Machine-scope settings live in code-server's remote (machine) settings.
+writeSettings("Machine", { "atoll.python": python });
+
 const common = ["--config", path.join(tmp, "code-server.yaml"), "--auth", "none", "--disable-telemetry", "--disable-update-check", "--user-data-dir", userData, "--extensions-dir", extensions];
 const install = spawnSync(codeServer, [...common, "--install-extension", vsix], { encoding: "utf8" });
 step("install .vsix", install.status === 0, (install.stdout + install.stderr).trim().split("\n").pop());
 if (install.status !== 0) process.exit(1);
 
 const port = await freePort();
-const env = { ...process.env, ATOLL_INDEXING_EMBEDDINGS: "0", ATOLL_USER_CONFIG: path.join(tmp, "none.toml") };
+// The server inherits this environment: no stray ATOLL_* variable may reach it.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ATOLL_")));
+// Nor an `atoll` on PATH: the extension must find the server from its settings.
+env.PATH = (env.PATH ?? "").split(path.delimiter).filter((dir) => dir && !fs.existsSync(path.join(dir, "atoll"))).join(path.delimiter);
+Object.assign(env, {
+  ATOLL_INDEXING_EMBEDDINGS: "0",
+  ATOLL_USER_CONFIG: path.join(tmp, "none.toml"),
+  // Scripted models are accepted from the environment only, never from a workspace.
+  ATOLL_AGENTS_ENDPOINT_BASE_URL: `scripted:${script}`,
+});
 const server = spawn(codeServer, [...common, "--bind-addr", `127.0.0.1:${port}`, workspace], { env, stdio: ["ignore", "pipe", "pipe"] });
 const serverLog = fs.createWriteStream(path.join(out, "code-server.log"));
 server.stdout.pipe(serverLog);
@@ -99,101 +123,78 @@ try {
     args: ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const wb = workbench(page);
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.waitForSelector(".monaco-workbench", { timeout: 120000 });
   step("workbench loaded", true);
-
-  const palette = async (text) => {
-    await page.keyboard.press("F1");
-    await page.waitForSelector(".quick-input-widget input", { state: "visible" });
-    await page.keyboard.type(text);
-    await page.waitForTimeout(500);
-    await page.keyboard.press("Enter");
-  };
-
-  // Open a file through Quick Open.
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input", { state: "visible" });
-  await page.keyboard.type("report.py");
-  const row = page.locator(".quick-input-list .monaco-list-row", { hasText: "report.py" }).first();
-  await row.waitFor({ timeout: 30000 });
-  await row.click();
-  await page.waitForSelector(".monaco-editor .view-lines", { timeout: 30000 });
+  await wb.openFile("report.py");
   step("file opened", true);
 
-  const status = page.locator(".statusbar-item", { hasText: "atoll" }).first();
-  await status.waitFor({ timeout: 120000 });
-  await page.waitForFunction(
-    () => [...document.querySelectorAll(".statusbar-item")].some((el) => /atoll: (?!stopped)/.test(el.textContent ?? "") && !/loading/.test(el.textContent ?? "")),
-    null,
-    { timeout: 120000 },
-  ).catch(() => undefined);
-  step("status bar", true, (await status.textContent())?.trim());
+  const status = await wb.statusText(180000);
+  step("status bar: model, index and sandbox", /atoll: (?!stopped)/.test(status) && /index/.test(status) && /sandbox/.test(status), status);
+  const warned = await wb.toasts(/invalid settings/);
+  step("no settings warning", warned.length === 0, warned.join(" | "));
 
-  // Hover a symbol.
-  const symbol = page.locator(".view-line span", { hasText: /^format_cents$/ }).last();
-  await symbol.hover();
-  const hover = page.locator(".monaco-hover-content", { hasText: "format_cents" });
-  const hovered = await hover.first().waitFor({ timeout: 60000 }).then(() => true, () => false);
-  step("hover", hovered, hovered ? (await hover.first().innerText()).split("\n").slice(0, 3).join(" | ") : "no hover widget");
+  const hover = await wb.hoverUntil("format_cents", /atoll: \S/, 6);
+  step("hover with the model's explanation", hover.ok, hover.text.slice(0, 200));
   await page.screenshot({ path: path.join(out, "hover.png") });
   await page.keyboard.press("Escape");
 
-  // Inline suggestion at the end of the file.
+  // Go to Symbol in Workspace (Ctrl+T): answered from atoll's index.
+  await page.keyboard.press("Control+T");
+  await page.waitForSelector(wb.quickInput, { state: "visible" });
+  await page.keyboard.type("low_stock");
+  const symbol = page.locator(".quick-input-list .monaco-list-row", { hasText: "low_stock" }).first();
+  const listed = await symbol.waitFor({ timeout: 30000 }).then(() => true, () => false);
+  step("workspace symbols", listed, listed ? (await symbol.innerText()).replace(/\s+/g, " ") : "no symbol row");
+  await page.keyboard.press("Escape");
+
+  // Ghost text at the end of the file.
   await page.locator(".monaco-editor .view-lines").click();
   await page.keyboard.press("Control+End");
   await page.keyboard.type("\n\ndef add(a, b):\n    return a");
+  const ghostSelector = ".ghost-text-decoration, .ghost-text";
   let ghost = false;
   for (let attempt = 0; attempt < 4 && !ghost; attempt++) {
-    await palette("Trigger Inline Suggestion");
-    ghost = await page.locator(".ghost-text-decoration, .ghost-text").first().waitFor({ timeout: 20000 }).then(() => true, () => false);
+    await wb.palette("Trigger Inline Suggestion");
+    ghost = await page.locator(ghostSelector).first().waitFor({ timeout: 20000 }).then(() => true, () => false);
   }
-  const ghostText = ghost ? (await page.locator(".ghost-text-decoration, .ghost-text").allTextContents()).join("").trim() : "";
+  const ghostText = ghost ? (await page.locator(ghostSelector).allTextContents()).join("").trim() : "";
   step("inline suggestion", ghost, ghost ? JSON.stringify(ghostText.slice(0, 60)) : "no ghost text");
   await page.screenshot({ path: path.join(out, "inline.png") });
   await page.keyboard.press("Escape");
+  // The buffer stays unsaved: the crew stages it as the user sees it, and its edit applies over it.
 
-  // A broken interpreter setting, typed into the Settings UI: the client restarts the
-  // server, fails, and says so once, naming the command it tried.
-  const setPython = async (value, open) => {
-    if (open) await palette("Preferences: Open User Settings");
-    const search = page.locator(".settings-editor .suggest-input-container textarea, .settings-editor .search-container input").first();
-    await search.waitFor({ timeout: 30000 });
-    if (open) await search.fill("atoll.python");
-    // Machine-scoped settings live under the Remote tab in code-server.
-    await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).first().click();
-    const field = page.locator(".setting-item-contents", { hasText: "The Python interpreter" }).locator("input").first();
-    await field.waitFor({ timeout: 30000 });
-    await field.fill(value);
-    await field.press("Tab");
-    await page.waitForTimeout(1500);
-  };
-  await setPython("/nonexistent/python", true);
-  const failure = page.locator(".notification-toast", { hasText: "did not start" });
-  const reported = await failure.first().waitFor({ timeout: 60000 }).then(() => true, () => false);
+  // A broken interpreter, typed into the Settings UI: one error naming it, no restart loop.
+  await wb.setSetting("atoll.python", "The Python interpreter", "/nonexistent/python", true);
+  const reported = await wb.waitForToast(/cannot start the language server/, 60000);
   await page.waitForTimeout(5000);
-  const count = await failure.count();
-  const message = reported ? (await failure.first().locator(".notification-list-item-message").innerText()).replace(/\s+/g, " ") : "no error shown";
-  step("missing server: one actionable error", reported && count === 1 && message.includes("/nonexistent/python"), `${count} error(s): ${message.slice(0, 160)}`);
+  const errors = await wb.toasts(/language server/);
+  step("broken interpreter: one actionable error", errors.length === 1 && errors[0].includes("/nonexistent/python"), `${errors.length} error(s): ${(reported[0] ?? "none").slice(0, 200)}`);
   await page.screenshot({ path: path.join(out, "missing-server.png") });
-  // Back to the good interpreter: the client restarts the server.
-  await page.locator(".notification-toast .codicon-notifications-clear, .notification-toast .codicon-close").first().click().catch(() => undefined);
-  await setPython(python, false);
+  await wb.clearToasts();
+  // No setting, no .venv, no atoll on PATH (removed from this environment): one message again.
+  await wb.setSetting("atoll.python", "The Python interpreter", "", false);
+  await wb.waitForToast(/no atoll language server found/, 60000);
+  await page.waitForTimeout(5000);
+  const none = await wb.toasts(/language server/);
+  step("no server anywhere: one actionable error", none.length === 1 && /Tried: .*`atoll` on PATH/.test(none[0]), `${none.length} error(s): ${(none[0] ?? "none").slice(0, 200)}`);
+  await wb.clearToasts();
+  await wb.setSetting("atoll.python", "The Python interpreter", python, false);
   const back = await page.waitForFunction(() => [...document.querySelectorAll(".statusbar-item")].some((el) => /atoll: (?!stopped)/.test(el.textContent ?? "")), null, { timeout: 120000 }).then(() => true, () => false);
   step("server back after fixing the setting", back);
   await page.keyboard.press("Control+W");
 
-  // Delegate to AI crew.
-  await palette("atoll: Delegate to AI crew");
-  const input = page.locator(".quick-input-widget input");
+  // Delegate to AI crew: the scripted crew's edit is applied to the open file.
+  await wb.palette("atoll: Delegate to AI crew");
   await page.waitForFunction(() => /Delegate to AI crew/.test(document.querySelector(".quick-input-widget")?.textContent ?? ""), null, { timeout: 15000 });
-  await input.fill("Add a CSV export of the inventory to inventory/report.py, with a test");
+  await page.locator(wb.quickInput).fill("Support negative amounts in format_cents and add a CSV export");
   await page.keyboard.press("Enter");
-  // The server answers when the crew is done; while it works the status bar says so.
-  const evidence = page.locator(".notification-toast, .statusbar-item", { hasText: /atoll: (the |crew)|AI crew/ });
-  const delegated = await evidence.first().waitFor({ timeout: 60000 }).then(() => true, () => false);
-  step("delegate command", delegated, delegated ? (await evidence.first().innerText()).split("\n")[0] : "no sign of the crew");
+  const done = await wb.waitForToast(/AI crew (done|partial|failed|stopped)/, 180000);
   await page.screenshot({ path: path.join(out, "delegate.png") });
+  await wb.openFile("report.py");
+  const edited = (await wb.editorText()).includes('sign = "-" if cents < 0 else ""');
+  step("delegate: the crew's edit applied", done.some((t) => /done.*Applied/.test(t)) && edited, `${(done[0] ?? "no result").slice(0, 200)}; edit in report.py: ${edited}`);
 
   failed = Object.values(results).some((r) => !r.ok);
 } catch (error) {

@@ -27,3 +27,12 @@ export function delegateMessage(result: unknown): string {
   }
   return "atoll: the task was handed to the AI crew; progress appears in the atoll output channel.";
 }
+
+/** Code actions without the crew's (for an untrusted folder, where Delegate is off). */
+export function withoutDelegate<T extends { command?: unknown }>(actions: T[] | undefined): T[] | undefined {
+  return actions?.filter((action) => {
+    const command = action.command;
+    const id = typeof command === "string" ? command : (command as { command?: unknown } | undefined)?.command;
+    return id !== DELEGATE_COMMAND;
+  });
+}

@@ -1,8 +1,7 @@
-// The VS Code side of atoll: start `atoll serve`, pass settings, show status, delegate tasks.
-// Logic lives in the pure modules next to this one; this file only wires them to VS Code.
+// The VS Code side of atoll: find and start `atoll serve`, pass settings, show status,
+// delegate tasks. Logic lives in the pure modules next to this one; this file only wires
+// them to VS Code.
 
-import * as fs from "fs";
-import * as path from "path";
 import * as vscode from "vscode";
 import {
   CloseAction,
@@ -16,9 +15,19 @@ import {
   State,
   TransportKind,
 } from "vscode-languageclient/node";
-import { delegateArguments, delegateMessage, DELEGATE_COMMAND } from "./delegate";
-import { CrashPolicy, LaunchCommand, resolveLaunch, startFailureMessage } from "./launch";
-import { contributedSettings, needsRestart, serverSettings, ServerSettings } from "./settings";
+import { delegateArguments, delegateMessage, DELEGATE_COMMAND, withoutDelegate } from "./delegate";
+import { onInterpreterChanged, selectedInterpreter } from "./interpreter";
+import {
+  chooseLaunch,
+  CrashPolicy,
+  launchCandidates,
+  LaunchCommand,
+  noServerMessage,
+  PYTHON_EXTENSION_ORIGIN,
+  startFailureMessage,
+} from "./launch";
+import { makeProbe, pathDirs } from "./probe";
+import { contributedSettings, needsRestart, serverSettings, settingsPayload } from "./settings";
 import { STOPPED, statusView } from "./status";
 
 const STATUS_POLL_MS = 3000;
@@ -28,7 +37,6 @@ class AtollClient implements vscode.Disposable {
   private launch: LaunchCommand | undefined;
   private startedAt = 0;
   private reported = false;
-  private sentSettings: Record<string, unknown> = {};
   private readonly policy = new CrashPolicy();
   private readonly output = vscode.window.createOutputChannel("atoll", { log: true });
   private readonly statusItem = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
@@ -41,52 +49,75 @@ class AtollClient implements vscode.Disposable {
     this.timer = setInterval(() => void this.pollStatus(), STATUS_POLL_MS);
   }
 
-  private settings(): ServerSettings {
-    const config = vscode.workspace.getConfiguration("atoll");
-    const read = (key: string): unknown => {
-      const seen = config.inspect(key);
-      return seen?.workspaceFolderValue ?? seen?.workspaceValue ?? seen?.globalValue;
-    };
-    const result = serverSettings(read, contributedSettings(this.context.extension.packageJSON));
+  private firstFolder(): vscode.WorkspaceFolder | undefined {
+    return vscode.workspace.workspaceFolders?.[0];
+  }
+
+  /** The settings payload for the server; invalid values are reported once, in one warning. */
+  private payload(): Record<string, unknown> {
+    const config = vscode.workspace.getConfiguration("atoll", this.firstFolder()?.uri);
+    const result = serverSettings((key) => config.inspect(key), contributedSettings(this.context.extension.packageJSON));
     for (const problem of result.problems) {
       this.output.appendLine(`[settings] ${problem}`);
     }
     if (result.problems.length > 0) {
       void vscode.window.showWarningMessage(`atoll: invalid settings, using defaults: ${result.problems.join("; ")}`);
     }
-    return result;
+    return settingsPayload(result, vscode.workspace.isTrusted);
+  }
+
+  /** The first way to start the server that works, or undefined after one actionable message. */
+  private async findServer(): Promise<LaunchCommand | undefined> {
+    const config = vscode.workspace.getConfiguration("atoll");
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
+    // The server command is machine scope: a cloned repository's settings never choose it.
+    const dirs = pathDirs(process.env.PATH, process.platform);
+    const trusted = vscode.workspace.isTrusted;
+    const candidates = launchCandidates({
+      serverCommand: config.inspect("serverCommand")?.globalValue,
+      python: config.inspect("python")?.globalValue,
+      // An untrusted folder's own interpreters are code from that folder: not run.
+      selectedInterpreter: trusted ? await selectedInterpreter(this.firstFolder()?.uri) : undefined,
+      workspaceFolders: trusted ? folders : [],
+      pathDirs: dirs,
+      platform: process.platform,
+    });
+    const { launch, rejected } = await chooseLaunch(candidates, makeProbe(dirs, process.platform, process.env));
+    for (const { launch: tried, reason } of rejected) {
+      this.output.appendLine(`[client] not using ${tried.command} (${tried.origin}): ${reason}`);
+    }
+    if (!launch) {
+      this.report(noServerMessage(rejected));
+    }
+    return launch;
   }
 
   async start(): Promise<void> {
-    const config = vscode.workspace.getConfiguration("atoll");
-    const folders = (vscode.workspace.workspaceFolders ?? []).map((folder) => folder.uri.fsPath);
-    const launch = resolveLaunch({
-      serverCommand: config.get("serverCommand"),
-      python: config.get("python"),
-      workspaceFolders: folders,
-      extensionPath: this.context.extensionPath,
-      platform: process.platform,
-      exists: (file) => fs.existsSync(file),
-    });
-    this.launch = launch;
     this.reported = false;
-    if (path.isAbsolute(launch.command) && !fs.existsSync(launch.command)) {
-      this.fail(`${launch.command} does not exist`);
+    this.launch = await this.findServer();
+    if (!this.launch) {
       return;
     }
-    const { settings } = this.settings();
-    this.sentSettings = settings;
+    const launch = this.launch;
+    const folder = this.firstFolder()?.uri.fsPath;
     const serverOptions: ServerOptions = {
       command: launch.command,
       args: launch.args,
       transport: TransportKind.stdio,
-      options: { cwd: folders[0], env: { ...process.env, PYTHONUNBUFFERED: "1" } },
+      options: { cwd: folder, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }],
-      initializationOptions: settings,
+      initializationOptions: this.payload(),
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
+      middleware: {
+        // Delegate is off in an untrusted folder, whatever the server offers.
+        provideCodeActions: async (document, range, context, token, next) => {
+          const actions = await next(document, range, context, token);
+          return vscode.workspace.isTrusted ? actions : withoutDelegate(actions ?? undefined);
+        },
+      },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
@@ -105,7 +136,7 @@ class AtollClient implements vscode.Disposable {
     client.registerProposedFeatures();
     this.client = client;
     this.startedAt = Date.now();
-    this.output.appendLine(`[client] starting ${[launch.command, ...launch.args].join(" ")}`);
+    this.output.appendLine(`[client] starting ${[launch.command, ...launch.args].join(" ")} (from ${launch.origin})`);
     try {
       await client.start();
     } catch (error) {
@@ -115,14 +146,19 @@ class AtollClient implements vscode.Disposable {
     await this.pollStatus();
   }
 
-  /** One actionable error per start attempt, never a loop of pop-ups. */
   private fail(reason: string): void {
+    if (this.launch) {
+      this.report(startFailureMessage(this.launch, reason));
+    }
+  }
+
+  /** One actionable error per start attempt, never a loop of pop-ups. */
+  private report(message: string): void {
     this.show(STOPPED);
-    if (this.reported || !this.launch) {
+    if (this.reported) {
       return;
     }
     this.reported = true;
-    const message = startFailureMessage(this.launch, reason);
     this.output.appendLine(`[client] ${message}`);
     void vscode.window.showErrorMessage(message, "Open Settings", "Show Output").then((choice) => {
       if (choice === "Open Settings") {
@@ -142,7 +178,10 @@ class AtollClient implements vscode.Disposable {
     this.show(STOPPED);
   }
 
-  async restart(): Promise<void> {
+  async restart(why?: string): Promise<void> {
+    if (why) {
+      this.output.appendLine(`[client] ${why}; restarting the server`);
+    }
     await this.stop();
     await this.start();
   }
@@ -151,17 +190,18 @@ class AtollClient implements vscode.Disposable {
     if (!event.affectsConfiguration("atoll")) {
       return;
     }
-    const { settings } = this.settings();
-    // The server keeps a setting it was sent until told otherwise: an emptied settings
-    // tree cannot say "back to the default", so that case restarts too.
-    const emptied = Object.keys(settings).length === 0 && Object.keys(this.sentSettings).length > 0;
-    if (needsRestart((key) => event.affectsConfiguration(key)) || emptied || !this.running()) {
-      this.output.appendLine("[client] settings changed; restarting the server");
-      await this.restart();
+    if (needsRestart((key) => event.affectsConfiguration(key)) || !this.running()) {
+      await this.restart("settings changed");
       return;
     }
-    this.sentSettings = settings;
-    await this.client!.sendNotification(DidChangeConfigurationNotification.type, { settings: { atoll: settings } });
+    await this.client!.sendNotification(DidChangeConfigurationNotification.type, { settings: this.payload() });
+  }
+
+  /** A new interpreter selection matters only when it is what started the server (or nothing did). */
+  async onInterpreterChanged(): Promise<void> {
+    if (!this.launch || this.launch.origin === PYTHON_EXTENSION_ORIGIN) {
+      await this.restart("the selected Python interpreter changed");
+    }
   }
 
   private running(): boolean {
@@ -169,6 +209,12 @@ class AtollClient implements vscode.Disposable {
   }
 
   async delegate(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage(
+        "atoll: Delegate to AI crew is off in an untrusted folder (the crew runs commands). Trust the folder to use it.",
+      );
+      return;
+    }
     const task = await vscode.window.showInputBox({
       title: "atoll: Delegate to AI crew",
       prompt: "Describe the task for the crew (Architect → Coder → Reviewer → Tester).",
@@ -188,7 +234,7 @@ class AtollClient implements vscode.Disposable {
         command: DELEGATE_COMMAND,
         arguments: args,
       });
-      void vscode.window.showInformationMessage(delegateMessage(result));
+      this.output.appendLine(`[crew] ${delegateMessage(result)}`);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       void vscode.window.showErrorMessage(`atoll: the crew could not take the task: ${reason}`);
@@ -231,15 +277,22 @@ class AtollClient implements vscode.Disposable {
 let atoll: AtollClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  atoll = new AtollClient(context);
+  const instance = new AtollClient(context);
+  atoll = instance;
   context.subscriptions.push(
-    atoll,
-    vscode.commands.registerCommand("atoll.delegateTask", () => atoll?.delegate()),
-    vscode.commands.registerCommand("atoll.showOutput", () => atoll?.showOutput()),
-    vscode.commands.registerCommand("atoll.restart", () => atoll?.restart()),
-    vscode.workspace.onDidChangeConfiguration((event) => atoll?.onConfigurationChanged(event)),
+    instance,
+    vscode.commands.registerCommand("atoll.delegateTask", () => instance.delegate()),
+    vscode.commands.registerCommand("atoll.showOutput", () => instance.showOutput()),
+    vscode.commands.registerCommand("atoll.restart", () => instance.restart("restart requested")),
+    vscode.workspace.onDidChangeConfiguration((event) => instance.onConfigurationChanged(event)),
+    // Trusting the folder changes what the server may do (Delegate, workspace settings).
+    vscode.workspace.onDidGrantWorkspaceTrust(() => instance.restart("the folder is now trusted")),
   );
-  await atoll.start();
+  const interpreterWatch = await onInterpreterChanged(() => void instance.onInterpreterChanged());
+  if (interpreterWatch) {
+    context.subscriptions.push(interpreterWatch);
+  }
+  await instance.start();
 }
 
 export async function deactivate(): Promise<void> {

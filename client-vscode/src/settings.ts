@@ -7,6 +7,8 @@ export interface SettingSchema {
   enum?: unknown[];
   minimum?: number;
   items?: { type: string };
+  /** VS Code's scope: "machine" settings are read from the user's settings only. */
+  scope?: string;
 }
 
 /** Settings the client itself uses; they never go to the server. */
@@ -15,12 +17,21 @@ export const CLIENT_ONLY = ["serverCommand", "python", "trace.server"];
 /** Changing one of these restarts the server instead of forwarding the change. */
 export const RESTART_KEYS = ["atoll.serverCommand", "atoll.python", "atoll.models.gguf"];
 
-/** A reader of the effective value of `atoll.<key>` (undefined: not set anywhere). */
-export type Reader = (key: string) => unknown;
+/** What `WorkspaceConfiguration.inspect` says about one `atoll.<key>` (the parts we use). */
+export interface Inspected {
+  globalValue?: unknown;
+  workspaceValue?: unknown;
+  workspaceFolderValue?: unknown;
+}
+
+/** `atoll.<key>` -> where it is set (undefined: nowhere). */
+export type Inspector = (key: string) => Inspected | undefined;
 
 export interface ServerSettings {
-  /** Nested settings tree for `initializationOptions` / `didChangeConfiguration`. */
+  /** The user's own settings (user/global scope): nested, snake_case. */
   settings: Record<string, unknown>;
+  /** Settings from the workspace or its folder: same shape, untrusted by the server. */
+  workspaceSettings: Record<string, unknown>;
   /** Human messages for values that were rejected (their defaults are used). */
   problems: string[];
 }
@@ -80,30 +91,46 @@ function matchesType(value: unknown, type: string): boolean {
 }
 
 /**
- * The settings to send the server: every contributed server setting the user set (the
- * reader answers undefined for unset ones, so the server's own layers, e.g. the
- * workspace's atoll.toml, still apply), as a nested tree of snake_case keys.
- * Invalid values are reported and left out, so the server uses its default.
+ * The settings to send the server, split by where they were set: the user's own settings,
+ * and those from the workspace (its `.vscode/settings.json` or a folder's), which anyone who
+ * clones a repository can write. Only settings that are set are sent, so the server's own
+ * layers (e.g. the workspace's atoll.toml) still apply. Invalid values are reported and
+ * left out, so the server uses its default.
  */
-export function serverSettings(read: Reader, schemas: Map<string, SettingSchema>): ServerSettings {
-  const settings: Record<string, unknown> = {};
-  const problems: string[] = [];
+export function serverSettings(inspect: Inspector, schemas: Map<string, SettingSchema>): ServerSettings {
+  const out: ServerSettings = { settings: {}, workspaceSettings: {}, problems: [] };
   for (const [key, schema] of schemas) {
     if (CLIENT_ONLY.includes(key)) {
       continue;
     }
-    const value = read(key);
-    if (value === undefined || value === null) {
-      continue;
+    const seen = inspect(key);
+    const scopes: [Record<string, unknown>, unknown, string][] = [
+      [out.settings, seen?.globalValue, "user settings"],
+      [out.workspaceSettings, seen?.workspaceFolderValue ?? seen?.workspaceValue, "workspace settings"],
+    ];
+    for (const [tree, value, where] of scopes) {
+      if (value === undefined || value === null) {
+        continue;
+      }
+      const reason = invalidReason(value, schema);
+      if (reason) {
+        out.problems.push(`atoll.${key} (${where}): ${reason}; using the default ${JSON.stringify(schema.default)}`);
+        continue;
+      }
+      setPath(tree, serverKey(key).split("."), value);
     }
-    const reason = invalidReason(value, schema);
-    if (reason) {
-      problems.push(`atoll.${key}: ${reason}; using the default ${JSON.stringify(schema.default)}`);
-      continue;
-    }
-    setPath(settings, serverKey(key).split("."), value);
   }
-  return { settings, problems };
+  return out;
+}
+
+/**
+ * `initializationOptions` and the `settings` of `workspace/didChangeConfiguration`: the user's
+ * settings at the top level, the workspace's under `workspaceSettings`, and whether the
+ * folder is trusted (the server refuses machine-scope keys from the workspace and turns
+ * Delegate off in an untrusted folder).
+ */
+export function settingsPayload(settings: ServerSettings, workspaceTrusted: boolean): Record<string, unknown> {
+  return { ...settings.settings, workspaceSettings: settings.workspaceSettings, workspaceTrusted };
 }
 
 function setPath(tree: Record<string, unknown>, path: string[], value: unknown): void {

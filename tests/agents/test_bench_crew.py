@@ -6,7 +6,25 @@ from pathlib import Path
 
 import pytest
 
-from atoll.bench.crew import Problem, parse_single_shot, requirement_problems, run_hidden_tests
+from atoll.bench.crew import (
+    Outcome,
+    agent_run,
+    parse_json_files,
+    parse_single_shot,
+    pass_at_k,
+    summarise,
+)
+from atoll.bench.crew_tasks import (
+    MATHUTIL,
+    REPORT,
+    SHOP,
+    WINDOW,
+    Problem,
+    requirement_problems,
+    run_hidden_tests,
+    small_problems,
+    workspace,
+)
 
 CALC = """
 import sys
@@ -171,3 +189,68 @@ def test_single_shot_answers_are_split_into_files() -> None:
         "```python\n# file: a.py\nA = 1\n```\n```python\nreturn x\n```", problem
     )
     assert files == {"a.py": "A = 1\n", "main.py": "def f(x):\n    return x\n"}
+
+
+SMALL_FIXES = {
+    "small/create_file": {"test.txt": "hello world\n"},
+    "small/add_function": {"mathutil.py": MATHUTIL + "\n\ndef double(x):\n    return x * 2\n"},
+    "small/rename_symbol": {
+        "shop.py": SHOP.replace("get_total", "compute_total"),
+        "report.py": REPORT.replace("get_total", "compute_total"),
+    },
+    "small/fix_off_by_one": {"window.py": WINDOW.replace("-n - 1", "-n")},
+}
+
+
+@pytest.mark.parametrize("problem", small_problems(), ids=lambda p: p.id)
+def test_small_tasks_fail_as_given_and_pass_when_done(problem: Problem, tmp_path: Path) -> None:
+    ws = workspace(tmp_path / "given", problem)
+    assert not run_hidden_tests(ws, problem.hidden_test)[0]
+    ws = workspace(tmp_path / "done", problem)
+    for name, text in SMALL_FIXES[problem.id].items():
+        (ws / name).write_text(text)
+    assert run_hidden_tests(ws, problem.hidden_test)[0]
+
+
+def test_constrained_single_shot_answers_and_pass_at_k() -> None:
+    answer = '{"files": [{"path": "a.py", "content": "A = 1\\n"}]}'
+    assert parse_json_files(answer) == {"a.py": "A = 1\n"}
+    assert parse_json_files('{"files": [{"path": "a.py"') == {}
+    # 10 samples, 3 right: pass@1 is the rate, pass@10 is certain, pass@5 in between.
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+    assert pass_at_k(10, 3, 10) == 1.0 and 0.3 < pass_at_k(10, 3, 5) < 1.0
+    assert pass_at_k(4, 0, 2) == 0.0
+
+
+def test_the_summary_counts_valid_actions_and_pass_at_k_per_tier() -> None:
+    outcomes = {
+        "small/a": [Outcome(True, 1.0, 10, 2, 3, 3), Outcome(False, 1.0, 10, 1, 3, 2)],
+        "HumanEval/0": [Outcome(False, 2.0, 20, 0, 4, 1), Outcome(False, 2.0, 20, 0, 4, 0)],
+    }
+    summary = summarise(outcomes, {"small/a": "small", "HumanEval/0": "humaneval"})
+    assert summary["pass_at_1"] == 0.25 and summary["pass_at_2"] == 0.5
+    assert summary["by_tier"] == {"small": 0.5, "humaneval": 0.0}
+    assert summary["valid_action_rate"] == round(6 / 14, 3) and summary["tool_calls"] == 3
+    assert summary["passed"] == ["small/a"] and summary["tokens"] == 60
+
+
+def test_an_agent_run_is_measured_and_its_folder_kept_with_the_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from atoll.agents import CrewSettings, ScriptedChatModel
+    from tests.agents.scripts import action
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    script = [
+        "no action here",
+        action("write_file", path="test.txt", content="hello world\n"),
+        action("finish", summary="wrote it"),
+    ]
+    problem = small_problems()[0]
+    settings = CrewSettings(roles=("solo",))
+    outcome = agent_run(ScriptedChatModel(script), problem, tmp_path / "bench", settings)
+    assert outcome.passed and (outcome.action_turns, outcome.valid_actions) == (3, 2)
+    assert outcome.tool_calls == 2 and outcome.per_role["solo"]["valid_actions"] == 2
+    kept = tmp_path / "bench" / "runs" / "small_create_file"
+    assert (kept / "transcript.jsonl").is_file()
+    assert not any((tmp_path / "cache" / "atoll" / "runs").rglob("transcript.jsonl"))

@@ -175,3 +175,32 @@ def test_ask_runs_on_the_in_process_tiny_model(sample_workspace: Path) -> None:
     answer = json.loads(out.stdout)
     # The tiny model's answer is poor; the plumbing (a status, tokens counted) is the point.
     assert answer["status"] in {"done", "partial"} and answer["tokens"] > 0
+
+
+@pytest.mark.slow
+def test_the_smoke_test_passes_through_atoll_run_on_the_demo_model(tmp_path: Path) -> None:
+    """The seed's smoke test: no endpoint, so the solo agent on the in-process model."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "README.md").write_text("# notes\n")
+    task = tmp_path / "task.md"
+    task.write_text("Create a new file named test.txt with the content hello world\n")
+    out = invoke("run", str(task), "-w", str(ws), "--json", "--apply")
+    assert out.exit_code == 0, out.output
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [e["role"] for e in events if e["event"] == "role"] == ["solo"]
+    result = events[-1]
+    assert (result["status"], result["applied"]) == ("done", ["test.txt"])
+    assert (ws / "test.txt").read_text().strip() == "hello world"
+
+
+def test_the_mode_option_picks_the_pipeline(
+    sample_workspace: Path, requirement: Path, tmp_path: Path
+) -> None:
+    answers = [action("finish", summary="nothing to do")]
+    out = invoke("run", str(requirement), "-w", str(sample_workspace), "--json", "--mode", "solo", *scripted(tmp_path, answers))  # fmt: skip
+    assert out.exit_code == 0, out.output
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [e["role"] for e in events if e["event"] == "role"] == ["solo"]
+    bad = invoke("run", str(requirement), "-w", str(sample_workspace), "--mode", "duo")
+    assert bad.exit_code == 2 and "--mode is crew, solo or auto" in bad.output

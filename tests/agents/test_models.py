@@ -107,11 +107,12 @@ def test_a_server_without_tool_calling_falls_back_to_the_text_protocol(flaky: st
 
 
 def test_roles_on_different_endpoints_get_their_own_models(tmp_path: Path) -> None:
-    (tmp_path / "atoll.toml").write_text(
+    # Endpoints are the user's choice (their own file), never a workspace's.
+    (tmp_path / "user.toml").write_text(
         '[agents.endpoint]\nbase_url = "http://big:8000/v1"\nmodel = "coder-32b"\n'
         '[agents.coder]\nbase_url = "http://small:8001/v1"\nmodel = "coder-7b"\nmax_steps = 30\n'
     )
-    config = load_config(tmp_path, cli={}).config
+    config = load_config(tmp_path, cli={}, user_file=tmp_path / "user.toml").config
     pool = ModelPool(config)
     architect, coder, reviewer = pool("architect"), pool("coder"), pool("reviewer")
     assert architect is reviewer and architect is not coder

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from atoll.agents import FileChange, WorkspaceDiff
-from atoll.server.features._crew_edit import apply_line_edits, line_edits, plan_edit
+from atoll.server.crew.edit import plan_edit
+from atoll.server.lsp.edits import apply_line_edits, line_edits
 
 _LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\n", "\n", "d", "é\n", "x\r\n"]), max_size=8)
 

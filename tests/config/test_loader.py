@@ -54,7 +54,7 @@ def test_secret_in_workspace_file_is_refused_and_named(tmp_path: Path) -> None:
     write(tmp_path / "atoll.toml", '[agents.endpoint]\napi_key = "sk-leak"\nmodel = "m"\n')
     loaded = load_config(tmp_path, env={}, user_file=tmp_path / "none.toml")
     assert loaded.config.agents.endpoint.api_key == ""
-    assert loaded.config.agents.endpoint.model == "m"
+    assert loaded.config.agents.endpoint.model == "m"  # a model name is not an endpoint
     [issue] = loaded.issues
     assert issue.key == "agents.endpoint.api_key"
     assert "ATOLL_AGENTS_ENDPOINT_API_KEY" in issue.message

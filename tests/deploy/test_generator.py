@@ -26,14 +26,15 @@ HAND_WRITTEN_DIRS = {"nginx"}
 
 
 def team_config(**env: str) -> AtollConfig:
-    loaded = load_config(DEPLOY, env=env, user_file=Path("/nonexistent/config.toml"))
+    # `atoll serve-config -w deploy` reads the set-up description as the user's own file.
+    loaded = load_config(None, env=env, user_file=DEPLOY / "atoll.toml")
     assert loaded.issues == ()
     return loaded.config
 
 
 def config_from(tmp_path: Path, toml: str) -> AtollConfig:
     (tmp_path / "atoll.toml").write_text(toml)
-    return load_config(tmp_path, env={}, user_file=tmp_path / "none.toml").config
+    return load_config(None, env={}, user_file=tmp_path / "atoll.toml").config
 
 
 def test_deploy_folder_matches_the_generator() -> None:

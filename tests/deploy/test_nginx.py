@@ -15,7 +15,8 @@ NGINX = REPO / "deploy" / "nginx"
 
 
 def test_proxy_ports_match_the_tls_config(tmp_path: Path) -> None:
-    loaded = load_config(NGINX, env={}, user_file=tmp_path / "none.toml")
+    # Set-up descriptions are read as the user's own file (`atoll serve-config -w`).
+    loaded = load_config(None, env={}, user_file=NGINX / "atoll.toml")
     assert loaded.issues == ()
     config = loaded.config
     conf = (NGINX / "atoll-gpu.conf").read_text()
@@ -31,5 +32,5 @@ def test_proxy_ports_match_the_tls_config(tmp_path: Path) -> None:
     assert {p.host for p in plans} | {qdrant.host} == {"127.0.0.1"}
     assert {p.port for p in plans} | {qdrant.http_port} == upstreams
     # The LAN address is the plain-HTTP recipe's bind address.
-    lan = load_config(REPO / "deploy", env={}, user_file=tmp_path / "none.toml").config
+    lan = load_config(None, env={}, user_file=REPO / "deploy" / "atoll.toml").config
     assert lan.deploy.bind_host == "10.20.0.5"

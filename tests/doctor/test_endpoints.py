@@ -46,8 +46,14 @@ def by_suffix(results: list, suffix: str):  # type: ignore[no-untyped-def]
 
 def test_a_healthy_tool_capable_endpoint(server: LlamaServer) -> None:
     results = probe_endpoint(endpoint(server), 10.0, native_tools=True)
-    assert [r.status for r in results] == [Status.OK] * 3, results
+    assert [r.status for r in results] == [Status.OK] * 4, results
     assert by_suffix(results, "tool calling").detail.startswith("native tool calls work")
+    # llama.cpp's server takes a schema (json_object) but cannot force calls: constrained.
+    actions = by_suffix(results, "actions").detail
+    assert actions == (
+        "supports native tool calls, structured output (json_object); "
+        "the crew uses constrained output (a JSON schema per role)"
+    )
 
 
 def test_wrong_model_is_named_with_what_the_server_has(server: LlamaServer) -> None:
@@ -86,12 +92,12 @@ def test_malformed_url_is_named() -> None:
 
 
 def test_roles_sharing_a_server_are_probed_once(tmp_path: Path) -> None:
-    (tmp_path / "atoll.toml").write_text(
+    (tmp_path / "user.toml").write_text(
         '[agents.endpoint]\nbase_url = "http://a:8000/v1"\nmodel = "big"\n'
         '[agents.coder]\nbase_url = "http://a:8001/v1"\nmodel = "small"\n'
         '[completion.endpoint]\nbase_url = "http://a:8001/v1/"\nmodel = "small"\n'
     )
-    eps = configured_endpoints(load_config(tmp_path).config)
+    eps = configured_endpoints(load_config(tmp_path, user_file=tmp_path / "user.toml").config)
     assert [(e.base_url, e.model, e.users) for e in eps] == [
         ("http://a:8001/v1", "small", ("completion", "agents.coder")),
         ("http://a:8000/v1", "big", ("agents.architect", "agents.reviewer", "agents.tester")),

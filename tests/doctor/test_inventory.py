@@ -61,7 +61,7 @@ def test_gguf_and_missing_paths(tmp_path: Path) -> None:
 
 
 def test_configured_models_and_the_gpu_box_folders(tmp_path: Path) -> None:
-    config = load_config(REPO / "deploy", env={}, user_file=tmp_path / "none.toml").config
+    config = load_config(None, env={}, user_file=REPO / "deploy" / "atoll.toml").config
     entries = configured_models(config)
     assert [e.use for e in entries][:2] == ["models.gguf", "models.embedding"]
     assert all(e.demo for e in entries[:2])

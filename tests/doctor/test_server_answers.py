@@ -3,6 +3,7 @@ parser, a Qdrant server that refuses the key. Their exact responses, on the real
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,18 @@ VLLM_AUTO_TOOL_ERROR = (
 
 
 def vllm_without_tool_parser(method: str, path: str, body: Any) -> tuple[int, Any]:
-    """vLLM started without --enable-auto-tool-choice: named tool choice still works."""
+    """vLLM started without --enable-auto-tool-choice: named and required tool choice and
+    structured output still work."""
     if path == "/v1/models":
         return 200, {"object": "list", "data": [{"id": MODEL, "object": "model"}]}
-    if path == "/v1/chat/completions" and body["tool_choice"] == "auto":
+    if path == "/v1/chat/completions" and body.get("tool_choice") == "auto":
         return 400, {"object": "error", "message": VLLM_AUTO_TOOL_ERROR, "code": 400}
+    if path == "/v1/chat/completions" and "tools" not in body:
+        fmt = body.get("response_format") or {}
+        text = (
+            json.dumps({"atoll_probe": "kestrel-7"}) if fmt.get("type") == "json_schema" else "hi"
+        )
+        return 200, {"choices": [{"message": {"role": "assistant", "content": text}}]}
     if path == "/v1/chat/completions":
         call = {
             "id": "c1",
@@ -51,14 +59,20 @@ def test_vllm_without_its_tool_parser_is_named() -> None:
             True,
         )
         results = probe_endpoint(ep, 3.0, native_tools=False)
-    tools = results[-1]
+    tools, actions = results[-2:]
     assert tools.name.endswith("tool calling") and tools.status is Status.WARN
     assert "only when tool_choice names the function" in tools.detail
     assert VLLM_AUTO_TOOL_ERROR in tools.detail
     assert "--enable-auto-tool-choice --tool-call-parser hermes" in tools.fix
+    # The crew does not need "auto": forced calls hold even a small model to an action.
+    assert actions.name.endswith("actions") and actions.status is Status.OK
+    assert actions.detail == (
+        "supports tool_choice required, structured output (json_schema); "
+        "the crew uses native tool calls, forced (tool_choice required)"
+    )
     with scripted_server(vllm_without_tool_parser) as url:
         ep = Endpoint(f"{url}/v1", MODEL, "", ("agents.coder",), "u", "m", "k", True)
-        strict = probe_endpoint(ep, 3.0, native_tools=True)[-1]
+        strict = probe_endpoint(ep, 3.0, native_tools=True)[-2]
     assert strict.status is Status.FAIL and strict.required
 
 

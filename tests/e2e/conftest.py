@@ -22,6 +22,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from atoll.cli.demo.clients import CLIENTS, capabilities_for
+from tests.e2e.llamacpp import server_command
 
 StartServer = Callable[..., Awaitable[LanguageClient]]
 
@@ -87,8 +88,19 @@ async def status(lsp: LanguageClient) -> dict[str, Any]:
     return result
 
 
-def launch_llama_server(log_path: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``python -m llama_cpp.server`` on the demo GGUF on a free loopback port.
+def free_port() -> int:
+    """A loopback TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def launch_llama_server(
+    log_path: Path, *extra: str, port: int = 0, n_ctx: int = 4096, api_key: str = ""
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``python -m llama_cpp.server`` on the demo GGUF on a loopback port (``0``: a
+    free one), requiring ``api_key`` when one is given (with atoll's load guard, see
+    :mod:`tests.e2e.llamacpp`).
 
     Returns the process and its base URL ``http://127.0.0.1:<port>/v1`` once it answers.
     """
@@ -96,23 +108,26 @@ def launch_llama_server(log_path: Path, *extra: str) -> tuple[subprocess.Popen[b
     from atoll.config.models import resolve_gguf
 
     gguf = resolve_gguf(AtollConfig()).path
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}/v1"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "4096", *extra],
+            server_command("--model", str(gguf), "--host", "127.0.0.1",
+             "--port", str(port), "--n_ctx", str(n_ctx),
+             *(["--api_key", api_key] if api_key else []), *extra),
             stdout=subprocess.DEVNULL,
             stderr=log,
         )  # fmt: skip
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     deadline = time.monotonic() + 60
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}; see {log_path}")
+            tail = log_path.read_bytes()[-2000:].decode(errors="replace")
+            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}: {tail}")
         try:
-            with urllib.request.urlopen(base + "/models", timeout=1):
+            with urllib.request.urlopen(
+                urllib.request.Request(base + "/models", headers=headers), timeout=1
+            ):
                 return process, base
         except OSError:
             if time.monotonic() > deadline:

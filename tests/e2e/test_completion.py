@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
 import tempfile
 import time
 import uuid
@@ -19,14 +18,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from atoll.config.models import demo_gguf
-from tests.e2e.conftest import StartServer, status
-from tests.e2e.llamacpp import server_command
+from tests.e2e.conftest import (
+    StartServer,
+    free_port,
+    launch_llama_server,
+    status,
+    stop_process,
+)
 
 pytestmark = pytest.mark.slow
 ENV = {"ATOLL_INDEXING_EMBEDDINGS": "0", "ATOLL_INDEXING_ENABLED": "0"}
@@ -191,40 +193,15 @@ async def test_cancel_request_stops_the_decode(start_server: StartServer, tmp_pa
 @contextlib.contextmanager
 def llama_server(port: int) -> Iterator[str]:
     """A real ``python -m llama_cpp.server`` on the demo model at ``port``."""
-    gguf = demo_gguf()
-    assert gguf is not None
-    base = f"http://127.0.0.1:{port}/v1"
-    cmd = server_command(
-        "--model", str(gguf), "--model_alias", "demo", "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", "1024", "--n_threads", "1",
-    )  # fmt: skip
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+    with tempfile.TemporaryDirectory() as tmp:
+        process, base = launch_llama_server(
+            Path(tmp) / "llama.log", "--model_alias", "demo", "--n_threads", "1", port=port,
+            n_ctx=1024,
+        )  # fmt: skip
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, "llama_cpp.server exited"
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(base + "/models", timeout=1).is_success:
-                        break
-                assert time.monotonic() < deadline, "llama_cpp.server did not come up"
-                time.sleep(0.1)
             yield base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+            stop_process(process)
 
 
 async def test_openai_backend_outage_then_recovery(

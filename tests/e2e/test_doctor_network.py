@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.doctor.llamaserver import free_port
+from tests.e2e.conftest import free_port, stop_process
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc")
 LISTEN = "0A"
@@ -67,15 +67,6 @@ def wait_listening(proc: subprocess.Popen[bytes], port: int) -> list[tuple[str, 
     raise AssertionError(f"nothing listens on {port}")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def test_stdio_server_binds_nothing() -> None:
     proc = start([])
     try:
@@ -83,7 +74,7 @@ def test_stdio_server_binds_nothing() -> None:
         assert proc.poll() is None
         assert listening(proc.pid) == []
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def test_tcp_binds_loopback_unless_told_otherwise() -> None:
@@ -92,7 +83,7 @@ def test_tcp_binds_loopback_unless_told_otherwise() -> None:
     try:
         assert wait_listening(proc, port) == [("127.0.0.1", port)]
     finally:
-        stop(proc)
+        stop_process(proc)
 
 
 def test_tcp_binds_the_host_it_is_told() -> None:
@@ -101,4 +92,4 @@ def test_tcp_binds_the_host_it_is_told() -> None:
     try:
         assert wait_listening(proc, port) == [("127.0.0.2", port)]
     finally:
-        stop(proc)
+        stop_process(proc)

@@ -108,6 +108,34 @@ async def test_settings_change_reloads_config(client: LanguageClient) -> None:
     assert any("completion.max_tokens" in i for i in (await status(client))["config_issues"])
 
 
+async def test_settings_split_by_scope_are_taken_apart(
+    start_server: StartServer, sample_workspace: Path
+) -> None:
+    """The VS Code client's payload: user settings on top, the workspace's apart, trust."""
+    payload = {
+        "completion": {"max_tokens": 16},
+        "workspaceSettings": {"agents": {"endpoint": {"base_url": "http://evil:1/v1"}}},
+        "workspaceTrusted": False,
+    }
+    lsp = await start_server(sample_workspace, settings=payload)
+    seen = await status(lsp)
+    # The split's own keys are not settings; the workspace's endpoint is refused, once.
+    issues = seen["config_issues"]
+    assert len(issues) == 1 and "agents.endpoint.base_url" in issues[0], issues
+    assert not any("workspace_settings" in i or "workspace_trusted" in i for i in issues)
+    assert seen["trust"] == {"trusted": False}
+    lsp.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"workspaceSettings": {}, "workspaceTrusted": True}
+        )
+    )
+    for _ in range(50):
+        if (await status(lsp))["trust"]["trusted"]:
+            break
+        await asyncio.sleep(0.05)
+    assert (await status(lsp))["trust"] == {"trusted": True}
+
+
 async def test_logs_reach_the_client(client: LanguageClient) -> None:
     for _ in range(50):
         if any("atoll" in m.message and "serving" in m.message for m in client.log_messages):

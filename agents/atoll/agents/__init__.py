@@ -25,11 +25,11 @@ from atoll.agents.models import (
     AssistantMessage,
     ChatModel,
     LlamaCppChatModel,
-    OpenAIChatModel,
     ScriptedChatModel,
     ToolCall,
     Usage,
 )
+from atoll.agents.openai_chat import OpenAIChatModel
 from atoll.agents.quick import ask
 from atoll.agents.staging import FileChange, StagedWorkspace, WorkspaceDiff
 from atoll.agents.tools import CodeIndex

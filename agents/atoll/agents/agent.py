@@ -6,21 +6,21 @@ finish tool) or a :class:`StopRun` (limits, cancellation, a model that never act
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
+from typing import Any
 
-from atoll.agents.actions import parse_action
+from atoll.agents.channel import ActionChannel
+from atoll.agents.decoding import Decoding, Protocol, choose_decoding
 from atoll.agents.errors import Cancelled, LimitExceeded, MalformedOutput, RoleFinished, ToolError
-from atoll.agents.models import AssistantMessage, ChatModel, Message, ToolCall
-from atoll.agents.prompts import render
+from atoll.agents.models import AssistantMessage, Capabilities, ChatModel, Message, ToolCall
 from atoll.agents.roles import Role
 from atoll.agents.tools import Tool, call_tool
 from atoll.agents.transcript import Transcript
 
-Protocol = Literal["auto", "native", "text"]
 EventSink = Callable[[dict[str, Any]], None]
 MAX_CORRECTIONS = 2  # consecutive answers without a usable action before giving up
 KEEP_RECENT = 6  # messages at the end of the conversation never elided
@@ -52,6 +52,15 @@ class RoleStats:
     completion_tokens: int = 0
     tool_calls: int = 0
     seconds: float = 0.0
+    action_turns: int = 0  # answers that were to be an action
+    valid_actions: int = 0  # ... and were one: a known tool with its required arguments
+    prose_calls: int = 0  # free-text answers asked for after a constrained finish
+
+    def add(self, other: RoleStats) -> None:
+        """Add ``other``'s counts to these (a role that ran more than once)."""
+        for item in fields(self):
+            if item.name != "role":
+                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
 
 @dataclass
@@ -61,6 +70,7 @@ class RoleLimits:
     max_tokens: int = 0  # the role's total, 0: only the run's budget
     wall_clock_s: float = 0.0  # 0: only the run's deadline
     context_chars: int = 24000
+    prose_tokens: int = 400  # the length cap of free text (plans, reviews, summaries)
 
 
 def _cancellable(call: Callable[[], AssistantMessage], budget: RunBudget) -> AssistantMessage:
@@ -115,19 +125,23 @@ class RoleAgent:
         self.on_event = on_event or (lambda event: None)
         self.touched = touched
         self.stats = RoleStats(role.name)
+        self._channel: ActionChannel | None = None
+        self._last_call: tuple[str, str] | None = None
 
     @property
-    def native(self) -> bool:
-        return self.protocol == "native" or (self.protocol == "auto" and self.model.supports_tools)
+    def decoding(self) -> Decoding:
+        return self.channel.decoding
 
-    def _text_protocol(self) -> str:
-        listing = "\n".join(f"- {tool.signature()}" for tool in self.tools.values())
-        return render("text_protocol", tools=listing)
-
-    def _correction(self) -> str:
-        names = ", ".join(self.tools)
-        example = next((n for n in self.tools if n != self.role.finish.name), self.role.finish.name)
-        return render("correction", example=example, names=names, finish=self.role.finish.name)
+    @property
+    def channel(self) -> ActionChannel:
+        """Chosen on first use: asking a server what it supports costs a few requests."""
+        if self._channel is None:
+            wants_caps = self.protocol in ("auto", "constrained")
+            caps = self.model.capabilities if wants_caps else Capabilities()
+            self._channel = ActionChannel(
+                choose_decoding(self.protocol, caps), self.role, self.tools
+            )
+        return self._channel
 
     def _fit_context(self, messages: list[Message]) -> None:
         """Elide the oldest tool output until the conversation fits the context budget."""
@@ -152,14 +166,15 @@ class RoleAgent:
         if self.limits.wall_clock_s and time.monotonic() - started > self.limits.wall_clock_s:
             raise LimitExceeded(f"the {self.role.name} reached its wall-clock limit")
 
-    def _ask(self, messages: list[Message]) -> AssistantMessage:
+    def _ask(self, messages: list[Message], *, prose: bool = False) -> AssistantMessage:
         self._fit_context(messages)
-        schemas = [tool.schema() for tool in self.tools.values()] if self.native else None
+        last = self.stats.steps + 1 >= self.limits.max_steps
+        request = {} if prose else self.channel.request(last)
+        max_tokens = self.limits.max_tokens_per_call
+        if prose:
+            max_tokens = min(max_tokens, self.limits.prose_tokens)
         reply = _cancellable(
-            lambda: self.model.complete(
-                messages, schemas, max_tokens=self.limits.max_tokens_per_call
-            ),
-            self.budget,
+            lambda: self.model.complete(messages, max_tokens=max_tokens, **request), self.budget
         )
         self.stats.steps += 1
         self.stats.prompt_tokens += reply.usage.prompt_tokens
@@ -169,6 +184,7 @@ class RoleAgent:
             "assistant",
             role=self.role.name,
             step=self.stats.steps,
+            decoding="free" if prose else self.decoding,
             content=reply.content,
             tool_calls=[{"name": c.name, "arguments": c.raw_arguments} for c in reply.tool_calls],
             usage={
@@ -185,64 +201,75 @@ class RoleAgent:
         prompt and the task.
         """
         started = time.monotonic()
-        if not self.native:
-            system = system.rstrip() + "\n\n" + self._text_protocol()
+        instructions = self.channel.instructions()
+        if instructions:
+            system = system.rstrip() + "\n\n" + instructions
         messages: list[Message] = [
             {"role": "system", "content": system},
             *(history or []),
             {"role": "user", "content": task},
         ]
-        self.transcript.record("role_start", role=self.role.name, system=system, task=task)
-        corrections = 0
+        self.transcript.record(
+            "role_start", role=self.role.name, decoding=self.decoding, system=system, task=task
+        )
         try:
-            while True:
-                self._check_limits(started)
-                reply = self._ask(messages)
-                messages.append(reply.to_message())
-                calls, problem = self._calls(reply)
-                if not calls:
-                    if self.role.text_answer and reply.content.strip() and problem is None:
-                        raise RoleFinished({self.role.text_answer: reply.content.strip()})
-                    corrections += 1
-                    if corrections > MAX_CORRECTIONS:
-                        raise MalformedOutput(
-                            f"the {self.role.name} answered {corrections} times without a "
-                            "valid action"
-                        )
-                    note = problem or self._correction()
-                    self.transcript.record("correction", role=self.role.name, content=note)
-                    self.on_event(
-                        {
-                            "kind": "step",
-                            "role": self.role.name,
-                            "step": self.stats.steps,
-                            "tool": "no valid action; correcting",
-                            "files": self.touched(),
-                        }
-                    )
-                    messages.append({"role": "user", "content": note})
-                    continue
-                corrections = 0
-                for call in calls:
-                    messages.append(self._execute(call, reply))
+            self._loop(messages, started)
         except RoleFinished as done:
-            self.transcript.record("role_end", role=self.role.name, result=done.result)
-            return done.result
+            result = self._with_prose(done.result, messages)
+            self.transcript.record("role_end", role=self.role.name, result=result)
+            return result
         finally:
             self.stats.seconds += time.monotonic() - started
+        raise AssertionError("the loop ends only by an exception")  # pragma: no cover
 
-    def _calls(self, reply: AssistantMessage) -> tuple[list[ToolCall], str | None]:
-        if reply.tool_calls:
-            return list(reply.tool_calls), None
-        params = {
-            name: (*tool.required, *(p for p in tool.parameters if p not in tool.required))
-            for name, tool in self.tools.items()
-        }
-        try:
-            call = parse_action(reply.content, params)
-        except ToolError as exc:
-            return [], str(exc)
-        return ([call] if call else []), None
+    def _loop(self, messages: list[Message], started: float) -> None:
+        corrections = 0
+        while True:
+            self._check_limits(started)
+            reply = self._ask(messages)
+            messages.append(reply.to_message())
+            calls, problem = self.channel.calls(reply)
+            self.stats.action_turns += 1
+            if calls and all(self.channel.valid(c) for c in calls):
+                self.stats.valid_actions += 1
+            if not calls:
+                if self.role.text_answer and reply.content.strip() and problem is None:
+                    self.stats.valid_actions += 1  # prose is this role's answer
+                    raise RoleFinished({self.role.text_answer: reply.content.strip()})
+                corrections += 1
+                if corrections > MAX_CORRECTIONS:
+                    raise MalformedOutput(
+                        f"the {self.role.name} answered {corrections} times without a valid action"
+                    )
+                messages.append(self._correct(problem or self.channel.correction()))
+                continue
+            corrections = 0
+            for call in calls:
+                messages.append(self._execute(call, reply))
+
+    def _correct(self, note: str) -> Message:
+        self.transcript.record("correction", role=self.role.name, content=note)
+        self.on_event(
+            {
+                "kind": "step",
+                "role": self.role.name,
+                "step": self.stats.steps,
+                "tool": "no valid action; correcting",
+                "files": self.touched(),
+            }
+        )
+        return {"role": "user", "content": note}
+
+    def _with_prose(self, result: dict[str, Any], messages: list[Message]) -> dict[str, Any]:
+        """After a constrained finish: the prose fields, each as free text with a length cap."""
+        result = dict(result)
+        for name, request in self.channel.prose_requests(result):
+            reply = self._ask([*messages, {"role": "user", "content": request}], prose=True)
+            self.stats.prose_calls += 1
+            text = reply.content.strip()
+            # A model that answers with another action has written no prose.
+            result[name] = "" if text.startswith("{") and self.channel.calls(reply)[0] else text
+        return result
 
     def _execute(self, call: ToolCall, reply: AssistantMessage) -> Message:
         self.budget.check()
@@ -256,8 +283,16 @@ class RoleAgent:
                 "files": self.touched(),
             }
         )
+        same = (call.name, json.dumps(call.arguments, sort_keys=True))
+        repeated, self._last_call = same == self._last_call, same
         try:
-            output = call_tool(self.tools, call)
+            if repeated and call.name != self.role.finish.name:
+                # Small models loop on one action; running it again would change nothing.
+                raise ToolError(
+                    f"you just did exactly this; do the next step or finish with "
+                    f"{self.channel.finish_example}"
+                )
+            output = call_tool(self.channel.tools, call)
             ok = True
         except ToolError as exc:
             output, ok = f"error: {exc}", False
@@ -274,6 +309,4 @@ class RoleAgent:
             ok=ok,
             output=output,
         )
-        if reply.tool_calls:
-            return {"role": "tool", "tool_call_id": call.id, "content": output}
-        return {"role": "user", "content": f"Result of {call.name}:\n{output}"}
+        return self.channel.result_message(call, output, native=bool(reply.tool_calls))

@@ -8,20 +8,24 @@ complete change, or a reviewable partial one.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from string import Template
 from typing import Any, Literal
 
-from atoll.agents.agent import EventSink, Protocol, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.agent import EventSink, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.decoding import Protocol
 from atoll.agents.errors import Cancelled, CrewError, EndpointError, StopRun
 from atoll.agents.models import ChatModel
-from atoll.agents.prompts import render
-from atoll.agents.roles import ROLES, truthy
-from atoll.agents.staging import StagedWorkspace, WorkspaceDiff
+from atoll.agents.prompts import placeholders, render
+from atoll.agents.roles import ROLES, pipeline_roles, truthy
+from atoll.agents.sandbox import Sandbox, SandboxPolicy
+from atoll.agents.staging import StagedWorkspace, WorkspaceDiff, WriteLimits
 from atoll.agents.tools import CodeIndex, ToolBox
-from atoll.agents.transcript import Transcript, new_run_id, runs_dir
+from atoll.agents.transcript import Transcript, find_run, new_run_id, runs_dir, runs_root
 
 Status = Literal["done", "partial", "cancelled", "failed"]
 MAX_DIFF_CHARS = 12000
@@ -40,6 +44,8 @@ class CrewSettings:
     tool_protocol: Protocol = "auto"
     limits: Mapping[str, RoleLimits] = field(default_factory=dict)
     prompts: Mapping[str, str] = field(default_factory=dict)  # role -> template override
+    sandbox: SandboxPolicy = field(default_factory=SandboxPolicy)
+    write_limits: WriteLimits = field(default_factory=WriteLimits)
 
     def role_limits(self, role: str) -> RoleLimits:
         return self.limits.get(role, RoleLimits())
@@ -68,6 +74,7 @@ class CrewResult:
             "files": [
                 {"path": c.path, "kind": c.kind, "old_path": c.old_path} for c in self.diff.changes
             ],
+            "left_out": [{"path": p, "reason": why} for p, why in self.diff.left_out],
             "stats": {name: asdict(s) for name, s in self.stats.items()},
             "seconds": round(self.seconds, 2),
         }
@@ -81,12 +88,18 @@ class PipelineState:
     next: str | None
     plan: str = ""
     feedback: str = ""
+    feedback_round: int = 0
     return_to: str = ""
-    review_round: int = 0
-    fix_round: int = 0
+    rounds: dict[str, int] = field(default_factory=dict)  # loops back, per sending role
     notes: list[str] = field(default_factory=list)
     summary: str = ""
     status: str = "running"
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any]) -> PipelineState:
+        """From ``state.json``; keys of an older format are ignored."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 ModelFor = Callable[[str], ChatModel]
@@ -117,7 +130,12 @@ class CrewRun:
         self.index = index
         self.on_event = on_event or (lambda event: None)
         self.transcript = Transcript(run_dir)
-        self.toolbox = ToolBox(staged, index, root, settings.command_timeout_s)
+        hide = (root.resolve(),) if root is not None else ()
+        policy = dataclasses.replace(settings.sandbox, hide=(*hide, runs_root()))
+        self.sandbox = Sandbox(policy, staged.work)
+        self.toolbox = ToolBox(
+            staged, index, root, settings.command_timeout_s, sandbox=self.sandbox
+        )
         self.budget = budget or RunBudget(
             deadline=time.monotonic() + settings.wall_clock_s, max_tokens=settings.max_run_tokens
         )
@@ -135,11 +153,11 @@ class CrewRun:
         run_id: str | None = None,
         **kwargs: Any,
     ) -> CrewRun:
-        """Stage ``root`` (with unsaved ``buffers``) under ``.atoll/runs/<id>`` and get ready."""
+        """Stage ``root`` (with unsaved ``buffers``) in the user's cache and get ready."""
         settings: CrewSettings = kwargs.get("settings", CrewSettings())
         run_dir = runs_dir(root) / (run_id or new_run_id())
-        staged = StagedWorkspace.create(root, run_dir, buffers)
-        roles = [r for r in settings.roles if r in ROLES and r != "ask"]
+        staged = StagedWorkspace.create(root, run_dir, buffers, settings.write_limits)
+        roles = pipeline_roles(settings.roles)
         state = PipelineState(task=task, next=roles[0] if roles else None)
         run = cls(run_dir, staged, state, root=root, **kwargs)
         run.transcript.write_text("task.md", task)
@@ -147,14 +165,29 @@ class CrewRun:
         run._save()
         return run
 
+    def announce(self) -> None:
+        """Say how commands run (or why they do not) before any work: once per run."""
+        status = self.sandbox.status()
+        self.transcript.record("sandbox", **status.to_json())
+        roles_with_commands = [r for r in self.settings.roles if "run_command" in ROLES[r].tools]
+        if status.mode == "unsandboxed" or (not status.available and roles_with_commands):
+            message = status.message
+            if not status.available:
+                message = f"commands are off for this run: {message}; file tools keep working"
+            self.on_event({"kind": "warning", "message": message})
+        for note in status.warnings:
+            self.on_event({"kind": "warning", "message": note})
+
     @classmethod
     def resume(cls, root: Path, run_id: str, **kwargs: Any) -> CrewRun:
         """Continue a run that crashed, was cancelled or stopped, from its last finished role."""
-        run_dir = runs_dir(root) / run_id
-        if not (run_dir / "state.json").is_file():
-            raise CrewError(f"no run {run_id!r} under {runs_dir(root)}")
-        state = PipelineState(**Transcript(run_dir).read_json("state.json"))
-        run = cls(run_dir, StagedWorkspace(run_dir), state, root=root, **kwargs)
+        run_dir = find_run(root, run_id)
+        if run_dir is None or not (run_dir / "state.json").is_file():
+            raise CrewError(f"no run {run_id!r} of this workspace under {runs_dir(root)}")
+        state = PipelineState.load(Transcript(run_dir).read_json("state.json"))
+        settings: CrewSettings = kwargs.get("settings", CrewSettings())
+        staged = StagedWorkspace(run_dir, settings.write_limits)
+        run = cls(run_dir, staged, state, root=root, **kwargs)
         run.transcript.record("run_resume", run_id=run_id, next=state.next)
         return run
 
@@ -164,7 +197,7 @@ class CrewRun:
         self.transcript.write_json("state.json", asdict(self.state))
 
     def _next_after(self, role: str) -> str | None:
-        order = [r for r in self.settings.roles if r in ROLES and r != "ask"]
+        order = pipeline_roles(self.settings.roles)
         if role not in order:
             return None
         later = order[order.index(role) + 1 :]
@@ -197,31 +230,35 @@ class CrewRun:
             self.transcript.record("index_error", error=repr(exc))
         return "\n\n".join(parts)
 
-    def _task_message(self, role: str) -> str:
+    def _task_values(self) -> dict[str, Callable[[], str]]:
+        """Every value a task template may name, computed only when it does."""
         state = self.state
-        feedback = (
-            f"\n# Requested changes (round {max(state.review_round, state.fix_round)})\n{state.feedback}"
-            if state.feedback
-            else ""
-        )
-        values = {
-            "task": state.task,
-            "plan": state.plan or state.task,
-            "feedback": feedback,
-            "diff": self._diff_text(),
-            "files": "\n".join(self.staged.diff().files) or "(none)",
-            "context": self._context() if role == "architect" else "",
+        return {
+            "task": lambda: state.task,
+            "plan": lambda: state.plan or state.task,
+            "feedback": lambda: (
+                f"\n# Requested changes (round {state.feedback_round})\n{state.feedback}"
+                if state.feedback
+                else ""
+            ),
+            "diff": self._diff_text,
+            "files": lambda: "\n".join(self.staged.diff().files) or "(none)",
+            "context": self._context,
+            "summary": lambda: state.summary,
         }
-        template = ROLES[role].task_template
-        wanted = {"task": ("task", "context"), "coder_task": ("task", "plan", "feedback"), "reviewer_task": ("task", "plan", "diff"), "tester_task": ("task", "plan", "files")}[template]  # fmt: skip
-        return render(template, **{k: values[k] for k in wanted})
+
+    def _fill(self, template: str, override: str = "") -> str:
+        """A template with the run's values for the placeholders it names."""
+        values = self._task_values()
+        wanted = placeholders(template, override)
+        return render(template, override, **{k: values[k]() for k in wanted if k in values})
 
     def _run_role(self, name: str) -> dict[str, Any]:
         role = ROLES[name]
         self.on_event({"kind": "role", "role": name, "files": sorted(self.toolbox.touched)})
         agent = RoleAgent(
             role,
-            self.model_for(name),
+            self.model_for(role.model_key),
             self.toolbox.select(role.tools, role.finish),
             limits=self.settings.role_limits(name),
             budget=self.budget,
@@ -231,51 +268,39 @@ class CrewRun:
             touched=lambda: sorted(self.toolbox.touched),
         )
         try:
-            return agent.run(
-                render(name, self.settings.prompts.get(name, "")), self._task_message(name)
-            )
+            system = self._fill(role.system_template, self.settings.prompts.get(name, ""))
+            return agent.run(system, self._fill(role.task_template))
         finally:
-            total = self.stats.setdefault(name, RoleStats(name))
-            for key in ("steps", "prompt_tokens", "completion_tokens", "tool_calls", "seconds"):
-                setattr(total, key, getattr(total, key) + getattr(agent.stats, key))
+            self.stats.setdefault(name, RoleStats(name)).add(agent.stats)
 
-    def _transition(self, role: str, result: dict[str, Any]) -> str | None:
-        state = self.state
-        if role == "architect":
-            state.plan = str(result.get("plan", "")).strip()
-            self.transcript.write_text("plan.md", state.plan + "\n")
-            return self._next_after(role)
-        if role == "coder":
-            state.summary = str(result.get("summary", "")).strip()
-            state.feedback = ""
+    def _transition(self, name: str, result: dict[str, Any]) -> str | None:
+        """What the role's result leaves behind, and which role runs next (the table says)."""
+        role, state = ROLES[name], self.state
+        for key, target in role.keeps:  # e.g. the plan: in the state and as plan.md
+            setattr(state, target, str(result.get(key, "")).strip())
+            self.transcript.write_text(f"{target}.md", getattr(state, target) + "\n")
+        state.feedback, state.feedback_round = "", 0
+        loop = role.loop_back
+        if loop is not None and not truthy(result.get(loop.verdict)):
+            spent = state.rounds.get(name, 0)
+            if spent < int(getattr(self.settings, loop.rounds)):
+                state.rounds[name] = state.feedback_round = spent + 1
+                state.feedback = str(result.get(loop.feedback, "")).strip() or "(no details given)"
+                state.return_to = name if loop.come_back else ""
+                return loop.to
+            state.notes.append(Template(loop.exhausted).safe_substitute(rounds=spent))
+        if state.return_to and state.return_to != name:
             back, state.return_to = state.return_to, ""
-            return back or self._next_after(role)
-        if role == "reviewer":
-            if truthy(result.get("approved")):
-                return self._next_after(role)
-            if state.review_round < self.settings.max_review_rounds:
-                state.review_round += 1
-                state.feedback = str(result.get("requests", "")).strip() or "(no details given)"
-                return "coder"
-            state.notes.append("the reviewer did not approve the final round")
-            return self._next_after(role)
-        if role == "tester":
-            if truthy(result.get("passed")):
-                return self._next_after(role)
-            if state.fix_round < self.settings.max_fix_rounds:
-                state.fix_round += 1
-                state.feedback = str(result.get("report", "")).strip() or "(no output given)"
-                state.return_to = "tester"
-                return "coder"
-            state.notes.append(f"tests still failing after {state.fix_round} fix rounds")
-            return self._next_after(role)
-        return self._next_after(role)
+            return back
+        state.return_to = ""
+        return self._next_after(name)
 
     def run(self) -> CrewResult:
         """Run the remaining roles; never raises for a stop, returns the (partial) result."""
         started = time.monotonic()
         status: Status = "done"
         reason = ""
+        self.announce()
         try:
             while self.state.next:
                 role = self.state.next

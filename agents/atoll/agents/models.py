@@ -1,6 +1,7 @@
 """Chat models the crew talks to, behind one small ``ChatModel`` protocol.
 
-- :class:`OpenAIChatModel`: any OpenAI-compatible server (vLLM, ``llama_cpp.server``).
+- :class:`~atoll.agents.openai_chat.OpenAIChatModel`: any OpenAI-compatible server
+  (vLLM, ``llama_cpp.server``), in its own module.
 - :class:`LlamaCppChatModel`: llama-cpp-python in-process, for offline demos.
 - :class:`ScriptedChatModel`: replays scripted answers, for tests of the loop.
 
@@ -9,19 +10,17 @@ Messages are OpenAI-format dicts; answers are plain :class:`AssistantMessage` va
 
 from __future__ import annotations
 
+import functools
 import json
-import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from atoll.agents.errors import EndpointError
-
-log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 ToolSchema = dict[str, Any]
@@ -68,11 +67,38 @@ class AssistantMessage:
         return message
 
 
+# How a model holds its output to a JSON schema (see atoll.agents.decoding).
+Structured = Literal["json_schema", "structured_outputs", "guided_json", "json_object", "grammar"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a model can do to make its answers actions (detected for servers)."""
+
+    native: bool = False  # tool calls with tool_choice "auto"
+    required: bool = False  # tool_choice "required" forces a tool call
+    structured: Structured | None = None
+
+    def describe(self) -> str:
+        parts = [
+            "tool_choice required" if self.required else "",
+            "native tool calls" if self.native and not self.required else "",
+            f"structured output ({self.structured})" if self.structured else "",
+        ]
+        return ", ".join(p for p in parts if p) or "free text only"
+
+
 class ChatModel(Protocol):
-    """Messages (and optionally tools) in, one assistant message out."""
+    """Messages in, one assistant message out.
+
+    ``tools`` asks for native tool calls; ``schema`` (a JSON schema) asks for an answer
+    that matches it. With neither the answer is free text.
+    """
 
     name: str
-    supports_tools: bool
+
+    @property
+    def capabilities(self) -> Capabilities: ...
 
     def complete(
         self,
@@ -80,6 +106,7 @@ class ChatModel(Protocol):
         tools: Sequence[ToolSchema] | None = None,
         *,
         max_tokens: int = 1024,
+        schema: dict[str, Any] | None = None,
     ) -> AssistantMessage: ...
 
 
@@ -95,138 +122,63 @@ def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _from_openai_message(message: Any, usage: Any) -> AssistantMessage:
-    calls = []
-    for call in getattr(message, "tool_calls", None) or []:
-        function = call.function
-        raw = function.arguments or ""
-        calls.append(
-            ToolCall(function.name, parse_arguments(raw), raw, id=call.id or ToolCall("", {}).id)
-        )
-    return AssistantMessage(
-        content=message.content or "",
-        tool_calls=tuple(calls),
-        usage=Usage(
-            getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0
-        ),
+def _plain_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
+    """Chat templates of small local models know only system/user/assistant turns."""
+    return [
+        {"role": m["role"] if m["role"] != "tool" else "user", "content": m.get("content") or ""}
+        for m in messages
+    ]
+
+
+@functools.lru_cache(maxsize=32)
+def _grammar(schema_json: str) -> Any:
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
+
+
+def llama_chat_completion(
+    llama: Any,
+    messages: Sequence[Message],
+    *,
+    max_tokens: int,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    schema: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One chat completion on a loaded ``llama_cpp.Llama``.
+
+    ``schema`` (a JSON schema) becomes a llama.cpp grammar, so the answer matches it
+    token by token. The one place the crew calls llama.cpp in-process.
+    """
+    # Key order matters (the tool name before its arguments): keep it as given.
+    grammar = _grammar(json.dumps(schema)) if schema else None
+    out: dict[str, Any] = llama.create_chat_completion(
+        messages=_plain_messages(messages),
+        max_tokens=max_tokens,
+        temperature=temperature,
+        seed=seed,
+        grammar=grammar,
     )
-
-
-class OpenAIChatModel:
-    """An OpenAI-compatible endpoint, with retries and back-off on transport errors."""
-
-    def __init__(
-        self,
-        base_url: str,
-        model: str = "",
-        *,
-        api_key: str = "",
-        timeout_s: float = 60.0,
-        retries: int = 3,
-        backoff_s: float = 0.5,
-        native_tools: bool = True,
-    ) -> None:
-        import openai
-
-        self.base_url = base_url
-        self.client = openai.OpenAI(
-            base_url=base_url,
-            api_key=api_key or "not-needed",
-            timeout=timeout_s,
-            max_retries=0,  # our own loop below, so every retry is logged
-        )
-        self.model = model
-        self.name = model or base_url
-        self.retries = retries
-        self.backoff_s = backoff_s
-        self.supports_tools = native_tools
-
-    def check(self) -> None:
-        """Fail fast, before any work starts, when the endpoint is not there."""
-        import openai
-
-        try:
-            models = self.client.models.list()
-        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-            raise EndpointError(
-                f"cannot reach the model endpoint {self.base_url}: {exc}. Start the "
-                "server or fix agents.endpoint.base_url."
-            ) from None
-        except openai.APIStatusError as exc:
-            raise EndpointError(f"the model endpoint {self.base_url} answered {exc}") from None
-        if not self.model:
-            ids = [m.id for m in models.data]
-            if ids:
-                self.model = ids[0]
-                self.name = self.model
-
-    def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        *,
-        max_tokens: int = 1024,
-    ) -> AssistantMessage:
-        import openai
-
-        if not self.model:
-            self.check()
-        kwargs: dict[str, Any] = {
-            "model": self.model or "default",
-            "messages": list(messages),
-            "max_tokens": max_tokens,
-            "temperature": 0.0,
-        }
-        if tools and self.supports_tools:
-            kwargs["tools"] = list(tools)
-            kwargs["tool_choice"] = "auto"
-        for attempt in range(self.retries + 1):
-            try:
-                response = self.client.chat.completions.create(**kwargs)
-                return _from_openai_message(response.choices[0].message, response.usage)
-            except openai.BadRequestError as exc:
-                if "tools" in kwargs:
-                    # e.g. vLLM without --enable-auto-tool-choice: use the text protocol.
-                    log.warning(
-                        "%s refused tool calling (%s); using the text protocol", self.name, exc
-                    )
-                    self.supports_tools = False
-                    kwargs.pop("tools")
-                    kwargs.pop("tool_choice")
-                    continue
-                raise EndpointError(f"{self.base_url} rejected the request: {exc}") from None
-            except (
-                openai.APIConnectionError,
-                openai.APITimeoutError,
-                openai.InternalServerError,
-                openai.RateLimitError,
-            ) as exc:
-                if attempt >= self.retries:
-                    raise EndpointError(
-                        f"{self.base_url} failed after {attempt + 1} attempts: {exc}"
-                    ) from None
-                delay = self.backoff_s * 2**attempt
-                log.warning("%s: %s; retrying in %.1fs", self.base_url, exc, delay)
-                time.sleep(delay)
-            except openai.APIStatusError as exc:
-                raise EndpointError(f"{self.base_url} answered {exc}") from None
-        raise EndpointError(f"{self.base_url}: no answer")
+    return out
 
 
 class LlamaCppChatModel:
     """llama-cpp-python in-process: the offline default when no endpoint is configured.
 
-    Small local models rarely manage native tool calls, so this model always uses the
-    text protocol. One instance may serve every role; calls are serialised.
+    Small local models rarely manage native tool calls; a grammar holds them to the
+    action schema instead. One instance may serve every role; calls are serialised.
     """
 
-    supports_tools = False
+    capabilities = Capabilities(structured="grammar")
 
     def __init__(self, gguf: Path, *, n_ctx: int = 4096, n_threads: int = 0) -> None:
         self.path = gguf
         self.name = gguf.name
         self.n_ctx = n_ctx
         self.n_threads = n_threads
+        self.temperature = 0.0
+        self.seed: int | None = None  # set per sample by the benchmark (pass@k)
         self._llama: Any = None
         self._lock = threading.Lock()
 
@@ -248,18 +200,17 @@ class LlamaCppChatModel:
         tools: Sequence[ToolSchema] | None = None,
         *,
         max_tokens: int = 1024,
+        schema: dict[str, Any] | None = None,
     ) -> AssistantMessage:
-        plain = [
-            {
-                "role": m["role"] if m["role"] != "tool" else "user",
-                "content": m.get("content") or "",
-            }
-            for m in messages
-        ]
         with self._lock:
             try:
-                out = self._load().create_chat_completion(
-                    messages=plain, max_tokens=max_tokens, temperature=0.0
+                out = llama_chat_completion(
+                    self._load(),
+                    messages,
+                    max_tokens=max_tokens,
+                    temperature=self.temperature,
+                    seed=self.seed,
+                    schema=schema,
                 )
             except (ValueError, RuntimeError) as exc:
                 raise EndpointError(f"llama.cpp ({self.name}) failed: {exc}") from None
@@ -281,17 +232,26 @@ class ScriptedChatModel:
     """
 
     def __init__(
-        self, script: Sequence[Script], *, supports_tools: bool = False, delay_s: float = 0.0
+        self,
+        script: Sequence[Script],
+        *,
+        supports_tools: bool = False,
+        delay_s: float = 0.0,
+        capabilities: Capabilities | None = None,
     ) -> None:
         self.script = list(script)
-        self.supports_tools = supports_tools
+        self.capabilities = capabilities or Capabilities(native=supports_tools)
         self.delay_s = delay_s  # a stand-in for a slow model (cancellation tests, demos)
         self.name = "scripted"
         self.calls: list[list[Message]] = []
+        self.requests: list[dict[str, Any]] = []  # the tools and schema of each call
 
     @classmethod
     def from_file(cls, path: Path) -> ScriptedChatModel:
         """A JSON script: ``{"answers": [str | {"content", "tool_calls"}], "delay_s": 0}``.
+
+        ``"supports_tools": true`` or ``"capabilities": {"structured": "json_schema"}``
+        say what the scripted model claims to support.
 
         Used through ``agents.endpoint.base_url = "scripted:<path>"`` by end-to-end tests
         and recorded demos; never a default.
@@ -312,10 +272,12 @@ class ScriptedChatModel:
                 for c in item.get("tool_calls", [])
             )
             answers.append(AssistantMessage(item.get("content", ""), calls))
+        caps = data.get("capabilities")
         return cls(
             answers,
             supports_tools=bool(data.get("supports_tools", False)),
             delay_s=float(data.get("delay_s", 0.0)),
+            capabilities=Capabilities(**caps) if isinstance(caps, dict) else None,
         )
 
     def complete(
@@ -324,8 +286,10 @@ class ScriptedChatModel:
         tools: Sequence[ToolSchema] | None = None,
         *,
         max_tokens: int = 1024,
+        schema: dict[str, Any] | None = None,
     ) -> AssistantMessage:
         self.calls.append([dict(m) for m in messages])
+        self.requests.append({"tools": tools, "schema": schema, "max_tokens": max_tokens})
         if self.delay_s:
             time.sleep(self.delay_s)
         if not self.script:

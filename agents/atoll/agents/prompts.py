@@ -30,3 +30,8 @@ def template_path(name: str, override: str = "") -> Path:
 def render(name: str, override: str = "", /, **values: str) -> str:
     """Fill a template; a placeholder without a value is an error, not a silent gap."""
     return _load(template_path(name, override)).substitute(values).strip() + "\n"
+
+
+def placeholders(name: str, override: str = "") -> list[str]:
+    """The values template ``name`` (or its override) asks for (``$task`` ...), in order."""
+    return list(dict.fromkeys(_load(template_path(name, override)).get_identifiers()))

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atoll.agents.agent import EventSink, Protocol, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.agent import EventSink, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.decoding import Protocol
 from atoll.agents.errors import EndpointError, StopRun
 from atoll.agents.models import ChatModel, Message
 from atoll.agents.prompts import render
@@ -67,7 +68,11 @@ def ask(
         on_event=on_event,
     )
     try:
-        result = agent.run(render("ask"), render("task", task=question, context=""), history)
+        result = agent.run(
+            render(role.system_template),
+            render(role.task_template, task=question, context=""),
+            history,
+        )
         return Answer(
             str(result.get("answer", "")).strip(), "done", stats=agent.stats, run_id=run_dir.name
         )

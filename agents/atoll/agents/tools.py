@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from atoll.agents.commands import run_command
 from atoll.agents.edits import apply_edit
-from atoll.agents.errors import RoleFinished, ToolError
+from atoll.agents.errors import LimitExceeded, RoleFinished, ToolError
 from atoll.agents.models import ToolCall, ToolSchema
+from atoll.agents.sandbox import Sandbox
 from atoll.agents.staging import StagedWorkspace
 
 MAX_READ_LINES = 400
@@ -136,6 +136,12 @@ class ToolBox:
     root: Path | None = None  # the user's workspace, to show index paths relatively
     command_timeout_s: float = 60.0
     touched: set[str] = field(default_factory=set)
+    # Commands run only here; None (or a sandbox that cannot run) means no command tools.
+    sandbox: Sandbox | None = None
+
+    @property
+    def commands_available(self) -> bool:
+        return self.sandbox is not None and self.sandbox.status().available
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the workspace root when it is inside it."""
@@ -219,10 +225,18 @@ class ToolBox:
         return f"renamed {path} to {new_path}"
 
     def run_command(self, args: dict[str, Any]) -> str:
+        if self.sandbox is None or not self.sandbox.status().available:
+            raise ToolError("commands are off in this run; use the file tools")
         timeout = float(args.get("timeout_s") or self.command_timeout_s)
-        result = run_command(
-            str(args["command"]), self.staged.work, timeout_s=min(timeout, self.command_timeout_s)
+        result = self.sandbox.run(
+            str(args["command"]), timeout_s=min(timeout, self.command_timeout_s)
         )
+        grown, limit = self.staged.growth(), self.staged.limits.max_run_bytes
+        if grown > limit:
+            raise LimitExceeded(
+                f"a command made the staged copy grow by {grown // 1024} KB, over the run's "
+                f"limit of {limit // 1024} KB (agents.sandbox.max_run_kb)"
+            )
         return result.for_model()
 
     # -- the tool table --------------------------------------------------------------------
@@ -246,6 +260,8 @@ class ToolBox:
 
     def select(self, names: Sequence[str], finish: Tool) -> dict[str, Tool]:
         table = self.all_tools()
+        if not self.commands_available:
+            table.pop("run_command")  # no sandbox, no commands
         chosen = {name: table[name] for name in names if name in table}
         chosen[finish.name] = finish
         return chosen

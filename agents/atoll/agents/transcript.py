@@ -1,28 +1,60 @@
-"""Run records under ``.atoll/runs/<id>/``: a JSONL transcript plus the run's state.
+"""Run records: a JSONL transcript plus the run's state, outside the workspace.
 
-``transcript.jsonl`` holds every message, tool call and result, in order; ``state.json``
-is where the pipeline stands (so a crashed or cancelled run can resume); ``plan.md``,
-``result.diff`` and ``summary.json`` are the human-readable outcome.
+A run lives in ``$XDG_CACHE_HOME/atoll/runs/<workspace>-<hash>/<run id>/`` (``~/.cache``
+without XDG_CACHE_HOME): never inside the workspace, so no path, no ``..`` and no ``git``
+in the staged copy can reach the user's files or repository. ``transcript.jsonl`` holds
+every message, tool call and result, in order; ``state.json`` is where the pipeline
+stands (so a crashed or cancelled run can resume); ``plan.md``, ``result.diff`` and
+``summary.json`` are the human-readable outcome.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import re
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-RUNS_DIR = Path(".atoll") / "runs"
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
 
 
 def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
 
 
+def runs_root(env: Mapping[str, str] | None = None) -> Path:
+    """Where every workspace's runs live: the user's cache directory."""
+    env = os.environ if env is None else env
+    cache = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache).expanduser() / "atoll" / "runs"
+
+
 def runs_dir(root: Path) -> Path:
-    return root / RUNS_DIR
+    """This workspace's runs: named after the folder and a hash of its real path."""
+    real = root.resolve()
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:12]
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", real.name)[:40] or "root"
+    return runs_root() / f"{name}-{digest}"
+
+
+def find_run(root: Path, run_id: str, *, any_workspace: bool = False) -> Path | None:
+    """The folder of run ``run_id`` of this workspace (or, to read it, of any workspace)."""
+    if not RUN_ID.fullmatch(run_id):
+        return None
+    mine = runs_dir(root) / run_id
+    if mine.is_dir() or not any_workspace:
+        return mine if mine.is_dir() else None
+    top = runs_root()
+    for candidate in sorted(top.glob(f"*/{run_id}")) if top.is_dir() else ():
+        if candidate.is_dir():
+            return candidate
+    return None
 
 
 class Transcript:

@@ -95,6 +95,94 @@ def _position(text: str, offset: int) -> dict[str, int]:
     return {"line": line, "character": len(before[len(before) - col :].encode("utf-16-le")) // 2}
 
 
+def _keystroke(rng: random.Random, cursor: int, words: list[str]) -> tuple[int, int, str]:
+    """One edit as (start, end, new text): mostly characters, some newlines and backspaces."""
+    roll = rng.random()
+    if roll < 0.08 and cursor > 0:
+        return cursor - 1, cursor, ""
+    if roll < 0.15:
+        return cursor, cursor, "\n    "
+    new = (
+        rng.choice(words)[: rng.randint(1, 3)]
+        if rng.random() < 0.3
+        else rng.choice("abcxyz_ (.)=:,")
+    )
+    return cursor, cursor, new
+
+
+def _request_params(
+    method: str, uri: str, pos: dict[str, int], rng: random.Random, words: list[str]
+) -> dict[str, Any]:
+    """The params an editor sends for ``method`` at the cursor."""
+    if method == "workspace/symbol":
+        return {"query": rng.choice(words)[:4]}
+    if method == "textDocument/codeAction":
+        return {
+            "textDocument": {"uri": uri},
+            "range": {"start": pos, "end": pos},
+            "context": {"diagnostics": []},
+        }
+    if method == "textDocument/documentSymbol":
+        return {"textDocument": {"uri": uri}}
+    params: dict[str, Any] = {"textDocument": {"uri": uri}, "position": pos}
+    if method == "textDocument/inlineCompletion":
+        params["context"] = {"triggerKind": 2}
+    return params
+
+
+@dataclass
+class _Session:
+    """The typed file as the server should see it, and the requests still unanswered."""
+
+    server: LspProcess
+    uri: str
+    text: str
+    words: list[str]
+    methods: list[str]
+    version: int = 1
+    cursor: int = 0
+    in_flight: list[tuple[str, int, float, asyncio.Future[Any]]] = field(default_factory=list)
+
+    def type_one(self, rng: random.Random, report: SoakReport) -> None:
+        start, end, new = _keystroke(rng, self.cursor, self.words)
+        range_ = {"start": _position(self.text, start), "end": _position(self.text, end)}
+        self.text = self.text[:start] + new + self.text[end:]
+        self.cursor = start + len(new)
+        self.version += 1
+        self.server.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": self.uri, "version": self.version},
+                "contentChanges": [{"range": range_, "text": new}],
+            },
+        )
+        report.edits += 1
+
+    def ask(self, method: str, rng: random.Random, report: SoakReport) -> None:
+        pos = _position(self.text, self.cursor)
+        params = _request_params(method, self.uri, pos, rng, self.words)
+        request_id, future = self.server.send(method, params)
+        report.requests[method] = report.requests.get(method, 0) + 1
+        if method == "textDocument/inlineCompletion" and rng.random() < 0.5:
+            self.server.cancel(request_id)  # the user typed on: as an editor does
+            report.cancelled += 1
+        self.in_flight.append((method, request_id, time.perf_counter(), future))
+
+
+async def _open(server: LspProcess, workspace: Path, settings: dict[str, Any] | None) -> _Session:
+    init = await server.initialize(workspace, VSCODE_LIKE, settings)
+    caps = init.get("capabilities", {})
+    path = workspace / "inventory" / "models.py"
+    text = path.read_text()
+    document = {"uri": path.as_uri(), "languageId": "python", "version": 1, "text": text}
+    server.notify("textDocument/didOpen", {"textDocument": document})
+    words = re.findall(r"[A-Za-z_]+", text) or ["x"]
+    # As an editor does, ask only for what the server advertises.
+    # An empty options object ({}) advertises a capability too.
+    methods = [m for m, cap in ADVERTISED.items() if caps.get(cap) not in (None, False)]
+    return _Session(server, path.as_uri(), text, words, methods, cursor=len(text))
+
+
 async def soak(
     workspace: Path,
     *,
@@ -110,90 +198,23 @@ async def soak(
     started = time.perf_counter()
     server = await LspProcess.start(env=env)
     try:
-        init = await server.initialize(workspace, VSCODE_LIKE, settings)
-        caps = init.get("capabilities", {})
-        path = workspace / "inventory" / "models.py"
-        uri = path.as_uri()
-        text = path.read_text()
-        version = 1
-        server.notify(
-            "textDocument/didOpen",
-            {
-                "textDocument": {
-                    "uri": uri,
-                    "languageId": "python",
-                    "version": version,
-                    "text": text,
-                }
-            },
-        )
-        cursor = len(text)
-        words = re.findall(r"[A-Za-z_]+", text) or ["x"]
-        # As an editor does, ask only for what the server advertises.
-        # An empty options object ({}) advertises a capability too.
-        methods = [m for m, cap in ADVERTISED.items() if caps.get(cap) not in (None, False)]
-        report.offered = methods
-        in_flight: list[tuple[str, int, float, asyncio.Future[Any]]] = []
+        session = await _open(server, workspace, settings)
+        methods = report.offered = session.methods
         report.rss_mib.append(server.rss_mib())
         for i in range(edits):
-            # Type: mostly characters, some newlines and backspaces.
-            roll = rng.random()
-            if roll < 0.08 and cursor > 0:
-                start, end, new = cursor - 1, cursor, ""
-            elif roll < 0.15:
-                start = end = cursor
-                new = "\n    "
-            else:
-                start = end = cursor
-                new = (
-                    rng.choice(words)[: rng.randint(1, 3)]
-                    if rng.random() < 0.3
-                    else rng.choice("abcxyz_ (.)=:,")
-                )
-            range_ = {"start": _position(text, start), "end": _position(text, end)}
-            text = text[:start] + new + text[end:]
-            cursor = start + len(new)
-            version += 1
-            server.notify(
-                "textDocument/didChange",
-                {
-                    "textDocument": {"uri": uri, "version": version},
-                    "contentChanges": [{"range": range_, "text": new}],
-                },
-            )
-            report.edits += 1
+            session.type_one(rng, report)
             if methods and i % request_every == 0:
-                method = methods[(i // request_every) % len(methods)]
-                pos = _position(text, cursor)
-                params: dict[str, Any] = {"textDocument": {"uri": uri}, "position": pos}
-                if method == "workspace/symbol":
-                    params = {"query": rng.choice(words)[:4]}
-                elif method == "textDocument/inlineCompletion":
-                    params["context"] = {"triggerKind": 2}
-                elif method == "textDocument/codeAction":
-                    params = {
-                        "textDocument": {"uri": uri},
-                        "range": {"start": pos, "end": pos},
-                        "context": {"diagnostics": []},
-                    }
-                elif method == "textDocument/documentSymbol":
-                    params = {"textDocument": {"uri": uri}}
-                request_id, future = server.send(method, params)
-                report.requests[method] = report.requests.get(method, 0) + 1
-                if method == "textDocument/inlineCompletion" and rng.random() < 0.5:
-                    server.cancel(request_id)  # the user typed on: as an editor does
-                    report.cancelled += 1
-                in_flight.append((method, request_id, time.perf_counter(), future))
-            if len(in_flight) >= 4 or i == edits - 1:
-                await _settle(in_flight, report)
+                session.ask(methods[(i // request_every) % len(methods)], rng, report)
+            if len(session.in_flight) >= 4 or i == edits - 1:
+                await _settle(session.in_flight, report)
             if i % 500 == 0:
                 report.rss_mib.append(server.rss_mib())
                 await asyncio.sleep(0)
-        await _settle(in_flight, report)
+        await _settle(session.in_flight, report)
         status = await server.request("workspace/executeCommand", {"command": "atoll.status"})
         docs = {d["uri"]: d for d in status.get("documents", [])}
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        report.text_matches = docs.get(uri, {}).get("sha256") == digest
+        digest = hashlib.sha256(session.text.encode("utf-8", "surrogatepass")).hexdigest()
+        report.text_matches = docs.get(session.uri, {}).get("sha256") == digest
         report.alive = True
         report.rss_mib.append(server.rss_mib())
     finally:

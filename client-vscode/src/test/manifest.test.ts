@@ -21,10 +21,20 @@ describe("package.json", () => {
     }
   });
 
-  it("points main at the compiled extension and targets VS Code 1.100", () => {
-    assert.equal(manifest.main, "./out/extension.js");
-    assert.ok(fs.existsSync(path.join(ROOT, "out", "extension.js")), "run `npm run compile` first");
+  it("points main at the esbuild bundle, built by vscode:prepublish, and targets VS Code 1.100", () => {
+    assert.equal(manifest.main, "./dist/extension.js");
+    assert.match(manifest.scripts["vscode:prepublish"], /bundle/);
+    assert.match(manifest.scripts.bundle, /^esbuild src\/extension\.ts --bundle --outfile=dist\/extension\.js --external:vscode/);
+    assert.match(manifest.scripts.package, /--no-dependencies/);
     assert.equal(manifest.engines.vscode, "^1.100.0");
+  });
+
+  it("supports untrusted folders in a limited way: Delegate needs trust", () => {
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
+    const delegate = commands.find((c) => c.command === "atoll.delegateTask") as { enablement?: string };
+    assert.equal(delegate.enablement, "isWorkspaceTrusted");
+    const palette: { command: string; when: string }[] = manifest.contributes.menus.commandPalette;
+    assert.ok(palette.some((m) => m.command === "atoll.delegateTask" && m.when === "isWorkspaceTrusted"));
   });
 
   it("uses a vscode-languageclient with inline completion (proposed up to 10.0.0, built in after)", () => {

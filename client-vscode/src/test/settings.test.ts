@@ -9,7 +9,9 @@ import {
   invalidReason,
   needsRestart,
   serverKey,
+  Inspected,
   serverSettings,
+  settingsPayload,
 } from "../settings";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -30,6 +32,26 @@ function serverDefaults(): Record<string, ServerSetting> {
   env.ATOLL_USER_CONFIG = path.join(empty, "none.toml");
   const out = execFileSync(atoll, ["config", "show", "--json", "--workspace", empty], { env, encoding: "utf8" });
   return (JSON.parse(out) as { settings: Record<string, ServerSetting> }).settings;
+}
+
+// Dotted keys the server's schema marks machine scope (a section's mark covers its leaves).
+const MACHINE_KEYS = `
+import dataclasses, json, typing
+from atoll.config.schema import AtollConfig
+def walk(cls, prefix="", machine=False):
+    hints = typing.get_type_hints(cls)
+    for f in dataclasses.fields(cls):
+        here = machine or bool(f.metadata.get("machine"))
+        if dataclasses.is_dataclass(hints[f.name]):
+            yield from walk(hints[f.name], prefix + f.name + ".", here)
+        elif here:
+            yield prefix + f.name
+print(json.dumps(sorted(walk(AtollConfig))))
+`;
+
+function serverMachineKeys(): string[] {
+  const python = path.resolve(ROOT, "..", ".venv", "bin", "python");
+  return JSON.parse(execFileSync(python, ["-c", MACHINE_KEYS], { encoding: "utf8" }));
 }
 
 describe("package.json settings", () => {
@@ -53,6 +75,22 @@ describe("package.json settings", () => {
     }
   });
 
+  it("marks every setting the server reads only from your machine as machine scope", function () {
+    this.timeout(60_000);
+    const machine = new Set(serverMachineKeys());
+    assert.ok(machine.has("agents.endpoint.base_url") && machine.has("agents.sandbox.mode"));
+    const restricted: string[] = (manifest as { capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } } })
+      .capabilities.untrustedWorkspaces.restrictedConfigurations;
+    for (const [key, schema] of schemas) {
+      const isMachine = CLIENT_ONLY.includes(key) ? key !== "trace.server" : machine.has(serverKey(key));
+      if (isMachine) {
+        assert.equal(schema.scope, "machine", `atoll.${key} should have "scope": "machine"`);
+      }
+      // Untrusted folders: VS Code itself ignores the workspace's value of these.
+      assert.equal(restricted.includes(`atoll.${key}`), schema.scope === "machine", `restrictedConfigurations: atoll.${key}`);
+    }
+  });
+
   it("contributes no secrets (API keys come from the environment)", () => {
     for (const key of schemas.keys()) {
       assert.ok(!/api_?key/i.test(key), key);
@@ -67,19 +105,43 @@ describe("package.json settings", () => {
 });
 
 describe("serverSettings", () => {
-  const values: Record<string, unknown> = {
+  const user: Record<string, unknown> = {
     python: "/opt/py",
     "completion.maxTokens": 32,
     "completion.endpoint.baseUrl": "http://gpu:8000/v1",
     "hover.explain": false,
   };
+  const fromUser = (values: Record<string, unknown>) => (key: string) =>
+    key in values ? { globalValue: values[key] } : undefined;
 
   it("sends what the user set, nested, in the server's snake_case, without client-only keys", () => {
-    const { settings, problems } = serverSettings((key) => values[key], schemas);
+    const { settings, workspaceSettings, problems } = serverSettings(fromUser(user), schemas);
     assert.deepEqual(problems, []);
     assert.deepEqual(settings, {
       completion: { max_tokens: 32, endpoint: { base_url: "http://gpu:8000/v1" } },
       hover: { explain: false },
+    });
+    assert.deepEqual(workspaceSettings, {});
+  });
+
+  it("keeps the workspace's settings apart (a folder's value wins over the workspace's)", () => {
+    const seen: Record<string, Inspected> = {
+      "completion.maxTokens": { globalValue: 32, workspaceValue: 16 },
+      "agents.endpoint.baseUrl": { workspaceValue: "http://evil:1/v1" },
+      "hover.waitMs": { workspaceValue: 5, workspaceFolderValue: 7 },
+      python: { workspaceValue: "./evil" },
+    };
+    const result = serverSettings((key) => seen[key], schemas);
+    assert.deepEqual(result.settings, { completion: { max_tokens: 32 } });
+    assert.deepEqual(result.workspaceSettings, {
+      completion: { max_tokens: 16 },
+      agents: { endpoint: { base_url: "http://evil:1/v1" } },
+      hover: { wait_ms: 7 },
+    });
+    assert.deepEqual(settingsPayload(result, false), {
+      completion: { max_tokens: 32 },
+      workspaceSettings: result.workspaceSettings,
+      workspaceTrusted: false,
     });
   });
 
@@ -92,11 +154,11 @@ describe("serverSettings", () => {
       "indexing.exclude": [1, 2],
       "hover.maxTokens": 64,
     };
-    const { settings, problems } = serverSettings((key) => bad[key], schemas);
+    const { settings, problems } = serverSettings(fromUser(bad), schemas);
     assert.deepEqual(settings, { hover: { max_tokens: 64 } });
     assert.equal(problems.length, 5);
-    assert.match(problems.join("\n"), /atoll\.completion\.maxTokens: expected integer, got "many"; using the default 48/);
-    assert.match(problems.join("\n"), /atoll\.completion\.backend: expected one of "auto", "llama_cpp", "openai"/);
+    assert.match(problems.join("\n"), /atoll\.completion\.maxTokens \(user settings\): expected integer, got "many"; using the default 48/);
+    assert.match(problems.join("\n"), /atoll\.completion\.backend \(user settings\): expected one of "auto", "llama_cpp", "openai"/);
   });
 
   it("maps camelCase keys onto the server's", () => {

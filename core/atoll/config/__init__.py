@@ -5,6 +5,7 @@ from atoll.config.loader import (
     LoadedConfig,
     env_var_for,
     flatten,
+    is_machine_scope,
     is_secret,
     load_config,
     parse_assignments,
@@ -20,6 +21,7 @@ from atoll.config.schema import (
     IndexingConfig,
     ModelsConfig,
     RoleConfig,
+    SandboxConfig,
     ServerConfig,
 )
 
@@ -36,9 +38,11 @@ __all__ = [
     "ModelsConfig",
     "ResolvedModel",
     "RoleConfig",
+    "SandboxConfig",
     "ServerConfig",
     "env_var_for",
     "flatten",
+    "is_machine_scope",
     "is_secret",
     "load_config",
     "parse_assignments",

@@ -23,8 +23,12 @@ from atoll.config.schema import AtollConfig
 
 WORKSPACE_FILE = "atoll.toml"
 ENV_PREFIX = "ATOLL_"
+# A model that replays a recorded script instead of calling a model (tests, demos).
+SCRIPTED = "scripted:"
 # Environment variables that are not config keys but are still ours.
-_ENV_NOT_KEYS = frozenset({"ATOLL_USER_CONFIG", "ATOLL_DEMO_NOTICE"})
+_ENV_NOT_KEYS = frozenset(
+    {"ATOLL_USER_CONFIG", "ATOLL_DEMO_NOTICE", "ATOLL_PYTHON", "ATOLL_TEST_REQUIRE_SANDBOX"}
+)
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,31 @@ class LoadedConfig:
     issues: tuple[ConfigIssue, ...] = ()
 
 
+@dataclass(frozen=True)
 class _Layer:
-    def __init__(self, label: str, *, secrets_allowed: bool) -> None:
-        self.label = label
-        self.secrets_allowed = secrets_allowed
+    """Where values come from, and what that place may set (trust follows the layer)."""
+
+    label: str
+    secrets_allowed: bool
+    # False for a workspace (its atoll.toml, the editor's workspace-folder settings):
+    # anyone who clones a repository writes those.
+    machine_allowed: bool = True
+    # Only the environment and the CLI may select a `scripted:` model (tests, demos).
+    scripted_allowed: bool = False
+    # For a workspace layer: paths it sets must resolve inside this folder.
+    workspace: Path | None = None
+    # Where to set a refused key instead, for the message.
+    instead: str = ""
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One setting's type and trust, read from its schema field (and its sections')."""
+
+    type: Any
+    secret: bool = False
+    machine: bool = False
+    workspace_path: bool = False
 
 
 def user_config_path(env: Mapping[str, str] | None = None) -> Path:
@@ -66,21 +91,29 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _leaf_fields(cls: type, prefix: str = "") -> dict[str, tuple[Any, bool]]:
-    """Dotted key -> (type, is_secret) for every leaf of the tree."""
-    out: dict[str, tuple[Any, bool]] = {}
+def _leaf_fields(cls: type, prefix: str = "", machine: bool = False) -> dict[str, Leaf]:
+    """Dotted key -> :class:`Leaf` for every leaf of the tree; a section's marks cover
+    every leaf under it."""
+    out: dict[str, Leaf] = {}
     hints = _hints(cls)
     for f in dataclasses.fields(cls):
         tp = hints[f.name]
         key = f"{prefix}{f.name}"
+        meta = f.metadata
         if dataclasses.is_dataclass(tp):
-            out.update(_leaf_fields(typing.cast(type, tp), key + "."))
+            section_machine = machine or bool(meta.get("machine"))
+            out.update(_leaf_fields(typing.cast(type, tp), key + ".", section_machine))
         else:
-            out[key] = (tp, bool(f.metadata.get("secret")))
+            out[key] = Leaf(
+                tp,
+                secret=bool(meta.get("secret")),
+                machine=machine or bool(meta.get("machine")),
+                workspace_path=bool(meta.get("workspace_path")),
+            )
     return out
 
 
-LEAVES: dict[str, tuple[Any, bool]] = _leaf_fields(AtollConfig)
+LEAVES: dict[str, Leaf] = _leaf_fields(AtollConfig)
 SECTIONS: frozenset[str] = frozenset(
     ".".join(k.split(".")[:i]) for k in LEAVES for i in range(1, k.count(".") + 1)
 )
@@ -183,26 +216,49 @@ def _apply_value(
     *,
     from_text: bool,
 ) -> None:
-    if key not in LEAVES:
+    leaf = LEAVES.get(key)
+    if leaf is None:
         issues.append(ConfigIssue(layer.label, key, "unknown setting (ignored)"))
         return
-    tp, secret = LEAVES[key]
-    if secret and not layer.secrets_allowed:
-        issues.append(
-            ConfigIssue(
-                layer.label,
-                key,
-                "secrets are not read from here; set "
-                f"{env_var_for(key)} or put it in {user_config_path()}",
-            )
-        )
-        return
     try:
-        values[key] = _coerce(value, tp, from_text=from_text)
+        coerced = _coerce(value, leaf.type, from_text=from_text)
+        _check_trust(key, leaf, coerced, layer)
     except ValueError as exc:
         issues.append(ConfigIssue(layer.label, key, f"{exc}; keeping {values[key]!r}"))
         return
+    except _Refused as exc:
+        issues.append(ConfigIssue(layer.label, key, str(exc)))
+        return
+    values[key] = coerced
     origins[key] = layer.label
+
+
+class _Refused(Exception):
+    """A layer may not set this key (or this value): the message says where to set it."""
+
+
+def _check_trust(key: str, leaf: Leaf, value: Any, layer: _Layer) -> None:
+    where = f"set {env_var_for(key)} or put it in {user_config_path()}"
+    if leaf.secret and not layer.secrets_allowed:
+        raise _Refused(f"secrets are not read from here; {where}")
+    if leaf.machine and not layer.machine_allowed:
+        raise _Refused(
+            "not read from a workspace (anyone who clones a repository can write its "
+            f"settings, and this one chooses what atoll runs or reaches); {layer.instead or where}"
+        )
+    if isinstance(value, str) and value.startswith(SCRIPTED) and not layer.scripted_allowed:
+        raise _Refused(
+            f"`{SCRIPTED}` models replay a script and are for tests: they are read only from "
+            f"the environment ({env_var_for(key)}) or --set"
+        )
+    if leaf.workspace_path and layer.workspace is not None and value:
+        root = layer.workspace.resolve()
+        target = (root / Path(value).expanduser()).resolve()
+        if target != root and root not in target.parents:
+            raise _Refused(
+                f"{value!r} leads outside the workspace; a workspace may only name paths "
+                f"inside it ({where})"
+            )
 
 
 def _read_toml(path: Path, issues: list[ConfigIssue]) -> Mapping[str, Any] | None:
@@ -247,32 +303,47 @@ def load_config(
     cli: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     editor: Mapping[str, Any] | None = None,
+    editor_workspace: Mapping[str, Any] | None = None,
     user_file: Path | None = None,
 ) -> LoadedConfig:
     """Merge every layer into one :class:`AtollConfig`.
 
     ``cli`` holds dotted keys with text values (``--set completion.max_tokens=32``);
-    ``editor`` is the nested settings object an editor sends.
+    ``editor`` is the nested settings object an editor sends from the user's own
+    settings, ``editor_workspace`` the part that came from the workspace (untrusted,
+    like the workspace's ``atoll.toml``).
     """
     env = dict(os.environ if env is None else env)
     values = flatten(AtollConfig())
     origins = dict.fromkeys(values, "default")
     issues: list[ConfigIssue] = []
-
     user_path = user_file or user_config_path(env)
-    if (tree := _read_toml(user_path, issues)) is not None:
-        _apply_tree(
-            tree, _Layer(f"user {user_path}", secrets_allowed=True), values, origins, issues
-        )
-
+    instead = f"put it in {user_path}, your editor's user settings or the environment"
+    trees: list[tuple[Mapping[str, Any] | None, _Layer]] = [
+        (_read_toml(user_path, issues), _Layer(f"user {user_path}", secrets_allowed=True)),
+    ]
     if workspace is not None:
         ws_path = workspace / WORKSPACE_FILE
-        if (tree := _read_toml(ws_path, issues)) is not None:
-            layer = _Layer(f"workspace {ws_path}", secrets_allowed=False)
+        untrusted = _Layer(
+            f"workspace {ws_path}",
+            False,
+            machine_allowed=False,
+            workspace=workspace,
+            instead=instead,
+        )
+        trees.append((_read_toml(ws_path, issues), untrusted))
+    trees.append((editor, _Layer("editor", secrets_allowed=False)))
+    folder = _Layer(
+        "editor (workspace settings)",
+        False,
+        machine_allowed=False,
+        workspace=workspace,
+        instead="set it in your editor's user settings, the environment or your user file",
+    )
+    trees.append((editor_workspace, folder))
+    for tree, layer in trees:
+        if tree:
             _apply_tree(tree, layer, values, origins, issues)
-
-    if editor:
-        _apply_tree(editor, _Layer("editor", secrets_allowed=False), values, origins, issues)
 
     for name in sorted(env):
         if not name.startswith(ENV_PREFIX) or name in _ENV_NOT_KEYS:
@@ -281,19 +352,25 @@ def load_config(
         if key is None:
             issues.append(ConfigIssue(f"env {name}", name, "unknown setting (ignored)"))
             continue
-        layer = _Layer(f"env {name}", secrets_allowed=True)
+        layer = _Layer(f"env {name}", secrets_allowed=True, scripted_allowed=True)
         _apply_value(key, env[name], layer, values, origins, issues, from_text=True)
 
+    cli_layer = _Layer("cli", secrets_allowed=True, scripted_allowed=True)
     for key, text in (cli or {}).items():
-        _apply_value(
-            key, text, _Layer("cli", secrets_allowed=True), values, origins, issues, from_text=True
-        )
+        _apply_value(key, text, cli_layer, values, origins, issues, from_text=True)
 
     return LoadedConfig(_build(AtollConfig, values), origins, tuple(issues))
 
 
 def is_secret(key: str) -> bool:
-    return LEAVES.get(key, (None, False))[1]
+    leaf = LEAVES.get(key)
+    return leaf is not None and leaf.secret
+
+
+def is_machine_scope(key: str) -> bool:
+    """Whether ``key`` may not come from a workspace (secrets included)."""
+    leaf = LEAVES.get(key)
+    return leaf is not None and (leaf.machine or leaf.secret)
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:

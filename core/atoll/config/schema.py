@@ -27,7 +27,7 @@ class EndpointConfig:
     """An OpenAI-compatible server (vLLM, ``llama_cpp.server``, others)."""
 
     base_url: str = field(default="", metadata=MACHINE)
-    model: str = field(default="", metadata=MACHINE)
+    model: str = ""  # a model the endpoint serves (the endpoint itself is the user's choice)
     api_key: str = field(default="", metadata=SECRET)
     timeout_s: float = 60.0
 
@@ -101,7 +101,8 @@ class IndexingConfig:
     workers: int = 0
     # "ast": functions/classes/objects as chunks; "lines": fixed 40-line windows.
     chunking: Literal["ast", "lines"] = "ast"
-    follow_symlinks: bool = False
+    # Following links can index files outside the workspace: the user decides, not a repo.
+    follow_symlinks: bool = field(default=False, metadata=MACHINE)
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ class RoleConfig:
     """Per-role overrides; empty fields inherit from ``agents.endpoint`` / ``agents``."""
 
     base_url: str = field(default="", metadata=MACHINE)
-    model: str = field(default="", metadata=MACHINE)
+    model: str = ""
     max_steps: int = 0
     max_tokens: int = 0  # the role's token budget per run; 0: only the run's
     wall_clock_s: float = 0.0  # 0: only the run's limit
@@ -128,10 +129,13 @@ class SandboxConfig:
     bwrap: str = "bwrap"  # the executable (a name on PATH or an absolute path)
     # Extra read-only binds, "PATH" or "SOURCE:TARGET" (a toolchain: ~/.cargo, /opt/Qt).
     binds: tuple[str, ...] = ()
+    # Folders put first on PATH inside the sandbox (a bound toolchain's bin/).
+    path: tuple[str, ...] = ()
     cpu_s: int = 300  # CPU seconds per command
-    memory_mb: int = 4096  # address space per process
+    memory_mb: int = 8192  # address space per process (JVMs and node reserve a lot)
     file_mb: int = 256  # the largest file a command may write
     processes: int = 512  # processes and threads inside the sandbox
+    tmp_mb: int = 1024  # each of the sandbox's /tmp and HOME (in memory)
     # What a run may produce through the tools: per written file and for the whole run.
     max_write_kb: int = 2048
     max_run_kb: int = 32768
@@ -153,7 +157,15 @@ class AgentsConfig:
     max_tokens: int = 1024
     wall_clock_s: float = 600.0
     command_timeout_s: float = 60.0
-    tool_protocol: Literal["auto", "native", "text"] = "auto"
+    # "crew": the roles in `roles`, one after the other; "solo": one agent with the
+    # coder's tools; "auto": solo on the in-process model, the crew on an endpoint.
+    mode: Literal["auto", "crew", "solo"] = "auto"
+    # How answers become actions. "auto": forced native tool calls where the server has
+    # them (tool_choice "required"), else constrained output (a JSON schema per role),
+    # else native calls, else the text protocol. "constrained" falls back to "text".
+    tool_protocol: Literal["auto", "native", "constrained", "text"] = "auto"
+    # The length cap of free text (plans, reviews, summaries) under constrained output.
+    prose_tokens: int = 400
     max_run_tokens: int = 200_000
     # Conversation size kept per role (older tool output is elided beyond it).
     context_tokens: int = 12_000

@@ -11,19 +11,17 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from atoll.cli.options import JSON_HELP, SET_HELP, WORKSPACE_HELP
 from atoll.config import LoadedConfig, load_config, parse_assignments
 
 # Human output goes to stdout; diagnostics to stderr so `--json` stays parseable.
 console = Console()
 err_console = Console(stderr=True)
 
-SET_OPTION = typer.Option(
-    [],
-    "--set",
-    metavar="KEY=VALUE",
-    help="Override a setting, e.g. --set completion.max_tokens=32.",
-)
-JSON_OPTION = typer.Option(False, "--json", help="Machine-readable output.")
+# The options of atoll.cli.options as defaults, for the commands not moved onto its types.
+SET_OPTION = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
+JSON_OPTION = typer.Option(False, "--json", help=JSON_HELP)
+WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -43,16 +41,51 @@ def find_workspace(start: Path | None = None) -> Path:
     return here
 
 
-def load(workspace: Path | None, sets: list[str] | None = None) -> LoadedConfig:
+def choose_workspace(workspace: Path | None, positional: Path | None = None) -> Path:
+    """The workspace from ``-w`` or a positional folder (they must agree), else the nearest one."""
+    both = workspace is not None and positional is not None
+    if both and workspace.resolve() != positional.resolve():  # type: ignore[union-attr]
+        fail(f"two workspaces given: {positional} and -w {workspace}; give one", 2)
+    chosen = workspace if workspace is not None else positional
+    if chosen is not None:
+        root = chosen.expanduser().resolve()
+        if not root.is_dir():
+            fail(f"{chosen} is not a folder", 2)
+        return root
+    return find_workspace()
+
+
+def load(
+    workspace: Path | None, sets: list[str] | None = None, *, user_file: Path | None = None
+) -> LoadedConfig:
     """Load the config for a command; bad ``--set`` pairs fail, bad files only warn."""
     try:
         cli = parse_assignments(sets or [])
     except ValueError as exc:
         fail(str(exc), 2)
-    loaded = load_config(workspace, cli=cli)
+    loaded = load_config(workspace, cli=cli, user_file=user_file)
     for issue in loaded.issues:
         err_console.print(f"[yellow]config:[/] {issue}", highlight=False)
     return loaded
+
+
+def workspace_config(
+    workspace: Path | None,
+    sets: list[str] | None,
+    positional: Path | None = None,
+    *,
+    near: Path | None = None,
+) -> tuple[Path, LoadedConfig]:
+    """The command's workspace (see :func:`choose_workspace`) and its configuration.
+
+    ``near``: a file the command works on; without ``-w`` the workspace is the nearest
+    one above that file rather than above the current folder.
+    """
+    if near is not None and workspace is None:
+        root = find_workspace(near.parent)
+    else:
+        root = choose_workspace(workspace, positional)
+    return root, load(root, sets)
 
 
 def _default(value: Any) -> Any:

@@ -3,11 +3,11 @@
 Importing this package registers every check, in the order the report shows them.
 """
 
-from atoll.doctor import editor, endpoints, index_state, local_models, vectors
+from atoll.doctor import editor, endpoints, index_state, local_models, sandbox, vectors
 from atoll.doctor.checks import CHECKS, CheckResult, DoctorContext, Status, run_checks
 
 # The report reads top-down: this machine, then the servers, then the workspace.
-_ORDER = ["checks", "local_models", "endpoints", "vectors", "index_state", "editor"]
+_ORDER = ["checks", "local_models", "sandbox", "endpoints", "vectors", "index_state", "editor"]
 CHECKS.sort(key=lambda fn: _ORDER.index(fn.__module__.rsplit(".", 1)[-1]))
 
 __all__ = [
@@ -20,5 +20,6 @@ __all__ = [
     "index_state",
     "local_models",
     "run_checks",
+    "sandbox",
     "vectors",
 ]

@@ -7,6 +7,7 @@ names the setting to change. Keys go in the Authorization header and nowhere els
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from atoll.agents.decoding import PROBE_TOOL, PROBE_TOOL_MESSAGES
 from atoll.config import AtollConfig
+from atoll.doctor.actions import actions_result
 from atoll.doctor.checks import CheckResult, DoctorContext, Status, check
 from atoll.doctor.explain import (
     TOOL_FIX,
@@ -25,20 +28,6 @@ from atoll.doctor.explain import (
     explain_timeout,
     explain_unreachable,
 )
-
-PROBE_TOOL: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "report_status",
-        "description": "Report that the tool channel works.",
-        "parameters": {
-            "type": "object",
-            "properties": {"ok": {"type": "boolean"}},
-            "required": ["ok"],
-        },
-    },
-}
-PROBE_MESSAGES = [{"role": "user", "content": "Call report_status with ok=true."}]
 
 
 @dataclass(frozen=True)
@@ -232,7 +221,7 @@ def _tool_call(client: httpx.Client, ep: Endpoint, model: str, tool_choice: Any)
     """ "" when the answer is a tool call, else what the server did instead."""
     body = {
         "model": model,
-        "messages": PROBE_MESSAGES,
+        "messages": PROBE_TOOL_MESSAGES,
         "tools": [PROBE_TOOL],
         "tool_choice": tool_choice,
         "max_tokens": 32,
@@ -324,7 +313,12 @@ def _transport_note(ep: Endpoint) -> CheckResult | None:
 
 
 def probe_endpoint(
-    ep: Endpoint, timeout_s: float, *, native_tools: bool, text_tools: bool = False
+    ep: Endpoint,
+    timeout_s: float,
+    *,
+    native_tools: bool,
+    text_tools: bool = False,
+    protocol: str = "auto",
 ) -> list[CheckResult]:
     """Every check of one endpoint, stopping at the first step that makes the rest moot."""
     headers = {"Authorization": f"Bearer {ep.api_key}"} if ep.api_key else {}
@@ -359,6 +353,9 @@ def probe_endpoint(
                 )
             elif ep.needs_tools:
                 results.append(_tools_result(client, ep, model, native_tools))
+            if ep.needs_tools:
+                send = functools.partial(_request, client, ep, "POST", "/chat/completions")
+                results.append(actions_result(send, ep.label, model, protocol))
         except ProbeError as exc:
             step = "reachable" if not results else "request"
             results.append(CheckResult(f"{ep.label}: {step}", Status.FAIL, exc.detail, exc.fix))
@@ -394,7 +391,8 @@ def openai_endpoints(ctx: DoctorContext) -> list[CheckResult]:
             CheckResult(
                 "endpoint agents",
                 Status.SKIP,
-                "no agents endpoint configured: the crew is off",
+                "no agents endpoint configured: the crew runs in-process on the local model "
+                "(agents.mode auto: the solo agent; a grammar holds its answers to actions)",
                 "set agents.endpoint.base_url (and .model) to the GPU box's vLLM",
                 required=False,
             )
@@ -402,5 +400,13 @@ def openai_endpoints(ctx: DoctorContext) -> list[CheckResult]:
     native = config.agents.tool_protocol == "native"
     for ep in endpoints:
         text = config.agents.tool_protocol == "text"
-        results.extend(probe_endpoint(ep, ctx.timeout_s, native_tools=native, text_tools=text))
+        results.extend(
+            probe_endpoint(
+                ep,
+                ctx.timeout_s,
+                native_tools=native,
+                text_tools=text,
+                protocol=config.agents.tool_protocol,
+            )
+        )
     return results

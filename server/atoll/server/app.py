@@ -17,20 +17,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
 
 from atoll.completion.protocols import TextModel
 from atoll.config import AtollConfig, LoadedConfig, load_config
 from atoll.server import features
 from atoll.server.logs import attach_client_log_handler, set_log_level
+from atoll.server.lsp.conversions import WARNING, show_message, uri_to_path
 from atoll.server.protocol import AtollProtocol
 
 if TYPE_CHECKING:
     from atoll.indexing import WorkspaceIndex
 
+__all__ = ["AtollServer", "create_server", "parent_alive", "uri_to_path"]
 log = logging.getLogger(__name__)
 
 __version__ = "0.1.0"
@@ -44,7 +44,12 @@ class AtollServer(LanguageServer):
     def __init__(self, *, cli_settings: Mapping[str, str] | None = None) -> None:
         super().__init__("atoll", __version__, protocol_cls=AtollProtocol)
         self.cli_settings: dict[str, str] = dict(cli_settings or {})
+        # The editor's settings from the user's own scope, and those that came from the
+        # workspace (untrusted: the config loader refuses machine-scope keys from there).
         self.editor_settings: dict[str, Any] = {}
+        self.editor_workspace_settings: dict[str, Any] = {}
+        # The editor's Workspace Trust: an untrusted folder gets no crew (VS Code sends it).
+        self.workspace_trusted = True
         self.root: Path | None = None
         self.loaded: LoadedConfig = load_config(None, cli=self.cli_settings)
         # Called after `initialized` (start background work) and after a config change.
@@ -68,20 +73,20 @@ class AtollServer(LanguageServer):
 
     def reload_config(self) -> None:
         """Re-read every layer; report rejected settings to the log and the user once."""
-        self.loaded = load_config(self.root, cli=self.cli_settings, editor=self.editor_settings)
+        self.loaded = load_config(
+            self.root,
+            cli=self.cli_settings,
+            editor=self.editor_settings,
+            editor_workspace=self.editor_workspace_settings,
+        )
         set_log_level(self.config.server.log_level)
         for issue in self.loaded.issues:
             log.warning("config: %s", issue)
         if self.loaded.issues and self.protocol.writer is not None:
             shown = "; ".join(str(i) for i in self.loaded.issues[:3])
             more = len(self.loaded.issues) - 3
-            self.window_show_message(
-                types.ShowMessageParams(
-                    type=types.MessageType.Warning,
-                    message=f"atoll: ignored invalid settings: {shown}"
-                    + (f" (and {more} more, see the log)" if more > 0 else ""),
-                )
-            )
+            tail = f" (and {more} more, see the log)" if more > 0 else ""
+            show_message(self, f"atoll: ignored invalid settings: {shown}{tail}", WARNING)
 
     def guarded(self, name: str, *, default: Any = None) -> Callable[[F], F]:
         """Error boundary for one feature: a failure is logged and answered with ``default``.
@@ -149,14 +154,6 @@ class AtollServer(LanguageServer):
         # Out-of-band errors (a bad notification, an unparsable message) are logged,
         # never popped up in the user's face on every keystroke.
         log.error("protocol error (%s): %s", getattr(source, "__name__", source), error)
-
-
-def uri_to_path(uri: str) -> Path | None:
-    """A ``file://`` URI as a path, or ``None`` for any other scheme."""
-    if not uri.startswith("file:"):
-        return None
-    fs_path = to_fs_path(uri)
-    return Path(fs_path) if fs_path else None
 
 
 def _register_features(server: AtollServer) -> None:

@@ -1,6 +1,7 @@
 """The buffer, not the disk, is the truth for open files.
 
-Helpers that give features a document's current text and safe position maths.
+A document's current text and a cursor in it, for features; the reading and the
+position maths are :mod:`atoll.server.lsp.texts` and :mod:`atoll.server.lsp.positions`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from pathlib import Path
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from atoll.server.app import AtollServer, uri_to_path
+from atoll.server.app import AtollServer
+from atoll.server.lsp import positions
+from atoll.server.lsp.conversions import uri_to_path
+from atoll.server.lsp.texts import OpenTexts, TextError, read_disk
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +60,9 @@ def document_text(server: AtollServer, uri: str) -> str:
     if path is None:
         raise DocumentError(f"not a file URI: {uri}")
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data[:8192]:
-        raise DocumentError(f"{path} looks like a binary file")
-    text = data.decode("utf-8", errors="replace")
-    if "\ufffd" in text and b"\xef\xbf\xbd" not in data:
-        log.info("%s is not valid UTF-8; undecodable bytes were replaced", path)
-    return text
+        return read_disk(path)
+    except TextError as exc:
+        raise DocumentError(str(exc)) from None
 
 
 def open_buffers(server: AtollServer) -> dict[Path, str]:
@@ -77,6 +75,11 @@ def open_buffers(server: AtollServer) -> dict[Path, str]:
     return out
 
 
+def open_texts(server: AtollServer, *, strict: bool = False) -> OpenTexts:
+    """A reader of files as the user sees them (safe to hand to a worker thread)."""
+    return OpenTexts(open_buffers(server), strict=strict)
+
+
 def cursor_at(server: AtollServer, uri: str, position: types.Position) -> Cursor:
     """Split a document at an LSP position, honouring the negotiated position encoding.
 
@@ -86,20 +89,10 @@ def cursor_at(server: AtollServer, uri: str, position: types.Position) -> Cursor
     text = document_text(server, uri)
     doc = open_document(server, uri)
     version = doc.version if doc is not None else None
-    lines = text.splitlines(keepends=True)
-    if position.line < 0 or position.character < 0:
-        raise DocumentError(f"negative position {position}")
-    if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
-        raise DocumentError(f"line {position.line} is past the end of {uri} ({len(lines)} lines)")
-    line_text = lines[position.line] if position.line < len(lines) else ""
-    body = line_text.rstrip("\r\n")
-    encoding = server.workspace.position_encoding
-    column = _column_to_index(body, position.character, encoding)
-    if column is None:
-        raise DocumentError(
-            f"character {position.character} is past the end of line {position.line} in {uri}"
-        )
-    offset = sum(len(line) for line in lines[: position.line]) + column
+    try:
+        offset = positions.offset_at(text, position, positions.encoding_of(server))
+    except positions.PositionError as exc:
+        raise DocumentError(f"{exc} in {uri}") from None
     return Cursor(uri, uri_to_path(uri), text, offset, position.line, version)
 
 
@@ -118,43 +111,11 @@ def cursor_clamped(
     except DocumentError as exc:
         log.info("no completion for %s: %s", uri, exc)
         return None
-    lines = text.splitlines(keepends=True)
-    if position.line >= len(lines):
+    end = positions.line_end(text, position.line, positions.encoding_of(server))
+    if end is None:
         return None  # past the end: an empty answer, not a guess
-    body = lines[position.line].rstrip("\r\n")
-    # A character past the line's end: clamp to the end of the line.
-    end = types.Position(position.line, _units(server.workspace.position_encoding, body))
     try:
         cursor = cursor_at(server, uri, end)
     except DocumentError:
         return None
     return cursor.text, cursor.offset, end
-
-
-def _units(encoding: object, line: str) -> int:
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len(line)
-    if encoding == types.PositionEncodingKind.Utf8:
-        return len(line.encode("utf-8"))
-    return len(line.encode("utf-16-le")) // 2
-
-
-def _column_to_index(line: str, character: int, encoding: object) -> int | None:
-    """Convert an LSP character offset to a Python string index, or None if out of range.
-
-    Linear in the line's length but in C (encode/decode), never a Python loop over
-    characters: a minified file is one line of megabytes.
-    """
-    if encoding == types.PositionEncodingKind.Utf32 or line.isascii():
-        return character if character <= len(line) else None
-    codec, unit = ("utf-8", 1) if encoding == types.PositionEncodingKind.Utf8 else ("utf-16-le", 2)
-    data = line.encode(codec, "surrogatepass")
-    if character * unit > len(data):
-        return None
-    try:
-        head = data[: character * unit].decode(codec, "surrogatepass")
-    except UnicodeDecodeError:
-        return None  # inside a character: not a position the client may send
-    if head and head[-1] != line[len(head) - 1]:
-        return None  # half of a surrogate pair
-    return len(head)

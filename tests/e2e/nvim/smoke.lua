@@ -1,27 +1,40 @@
 -- Headless Neovim as a real atoll client: initialize, document symbols, hover, inline
--- completion (when this Neovim has it). Writes what it saw as JSON to $ATOLL_OUT.
+-- completion (when this Neovim has it). Writes what it saw as JSON to $SMOKE_OUT.
+-- With $SMOKE_CMD it starts the server itself; without, the user's init.lua must.
 local out = {}
 local function finish()
-  local fh = assert(io.open(os.getenv("ATOLL_OUT"), "w"))
+  local fh = assert(io.open(os.getenv("SMOKE_OUT"), "w"))
   fh:write(vim.json.encode(out))
   fh:close()
   vim.cmd("qall!")
 end
 
 local ok, err = pcall(function()
-  local root = os.getenv("ATOLL_WS")
-  local file = root .. "/" .. os.getenv("ATOLL_FILE")
-  local line = tonumber(os.getenv("ATOLL_LINE"))
-  local col = tonumber(os.getenv("ATOLL_COL"))
+  local root = os.getenv("SMOKE_WS")
+  local file = root .. "/" .. os.getenv("SMOKE_FILE")
+  local line = tonumber(os.getenv("SMOKE_LINE"))
+  local col = tonumber(os.getenv("SMOKE_COL"))
   vim.cmd.edit(file)
   local bufnr = vim.api.nvim_get_current_buf()
-  local id = vim.lsp.start({
-    name = "atoll",
-    cmd = vim.json.decode(os.getenv("ATOLL_CMD")),
-    root_dir = root,
-    init_options = { completion = { warmup = false } },
-  }, { bufnr = bufnr })
-  local client = assert(vim.lsp.get_client_by_id(id), "no client")
+  local client
+  if os.getenv("SMOKE_CMD") then
+    local id = vim.lsp.start({
+      name = "atoll",
+      cmd = vim.json.decode(os.getenv("SMOKE_CMD")),
+      root_dir = root,
+      init_options = { completion = { warmup = false } },
+    }, { bufnr = bufnr })
+    client = assert(vim.lsp.get_client_by_id(id), "no client")
+  else
+    -- The user's init.lua (the documented config) starts it when the buffer opens.
+    vim.wait(30000, function()
+      client = vim.lsp.get_clients({ bufnr = bufnr, name = "atoll" })[1]
+      return client ~= nil
+    end, 50)
+    assert(client, "the config started no atoll client for " .. file)
+    out.cmd = client.config.cmd
+    out.root_dir = client.config.root_dir
+  end
   out.initialized = vim.wait(30000, function() return client.initialized end, 50)
   out.server = client.server_info
   local caps = client.server_capabilities or {}
@@ -42,6 +55,9 @@ local ok, err = pcall(function()
   end, 200)
   out.symbols = {}
   for _, s in ipairs(symbols or {}) do table.insert(out.symbols, s.name) end
+
+  local status = request("workspace/executeCommand", { command = "atoll.status", arguments = {} })
+  out.config_issues = status and status.config_issues or vim.NIL
 
   local at = vim.tbl_extend("force", doc, { position = { line = line, character = col } })
   local hover

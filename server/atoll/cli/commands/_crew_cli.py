@@ -13,7 +13,9 @@ import typer
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from atoll.cli.common import console, err_console, fail, find_workspace, load
+from atoll.cli.common import WORKSPACE_OPTION, choose_workspace, console, err_console, fail, load
+
+__all__ = ["WORKSPACE_OPTION", "ProgressView", "open_index", "setup", "show_diff"]
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool
@@ -26,25 +28,46 @@ ENDPOINT_OPTION = typer.Option(
 INDEX_OPTION = typer.Option(
     True, "--index/--no-index", help="Let the agents search the workspace index."
 )
-WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help="Workspace folder.")
+MODE_OPTION = typer.Option(
+    "",
+    "--mode",
+    help="crew (the roles in agents.roles), solo (one agent) or auto; default: agents.mode.",
+)
 
 
 def setup(
-    workspace: Path | None, sets: list[str], endpoint: str
+    workspace: Path | None,
+    sets: list[str],
+    endpoint: str,
+    roles: tuple[str, ...] | None = None,
+    mode: str = "",
 ) -> tuple[Path, AtollConfig, ModelPool]:
-    """The workspace, its config and a checked model pool (fails before any work starts)."""
+    """The workspace, its config and a checked model pool: fails at once (exit 2) when a
+    role's endpoint does not answer or no local model exists, before any work starts."""
     from atoll.agents import EndpointError
-    from atoll.agents.settings import ModelPool
+    from atoll.agents.settings import ModelPool, crew_roles
+    from atoll.config.models import ModelNotFoundError, resolve_gguf
 
-    root = find_workspace(workspace)
+    root = choose_workspace(workspace)
     if endpoint:
         sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
+    if mode:
+        if mode not in ("auto", "crew", "solo"):
+            fail(f"--mode is crew, solo or auto, not {mode!r}", 2)
+        sets = [*sets, f"agents.mode={mode}"]
     config = load(root, sets).config
     pool = ModelPool(config)
+    wanted = roles or crew_roles(config)
     try:
-        pool.check()
-    except EndpointError as exc:
-        fail(str(exc), 2)
+        pool.check(wanted)
+        urls = {pool.endpoint_for(role)[0] for role in wanted}
+        if "" in urls:  # some role runs in-process: its model file must exist now
+            resolve_gguf(config)
+    except (EndpointError, ModelNotFoundError) as exc:
+        fail(f"{exc}\n(the crew needs a model: --endpoint URL or agents.endpoint.base_url for a "
+             "vLLM / llama.cpp server, or models.gguf for one in-process)", 2)  # fmt: skip
+    where = ", ".join(sorted(url or "in-process llama.cpp" for url in urls))
+    err_console.print(f"[dim]model: {escape(where)}[/]", highlight=False)
     return root, config, pool
 
 
@@ -73,7 +96,9 @@ class ProgressView:
             sys.stdout.write(json.dumps({"event": event["kind"], **event}, default=str) + "\n")
             sys.stdout.flush()
             return
-        if event["kind"] == "role":
+        if event["kind"] == "warning":
+            err_console.print(f"[yellow]warning:[/] {escape(event['message'])}")
+        elif event["kind"] == "role":
             console.print(f"[bold cyan]{event['role']}[/]")
         elif event["kind"] == "step":
             files = ", ".join(event.get("files") or [])
@@ -97,6 +122,18 @@ class ProgressView:
                 self._status = None
 
 
-def show_diff(text: str) -> None:
-    if text:
-        console.print(Syntax(text, "diff", word_wrap=True))
+MAX_DIFF_LINES = 400
+
+
+def show_diff(text: str, full: Path | None = None, max_lines: int = MAX_DIFF_LINES) -> None:
+    """The diff, cut after ``max_lines`` lines (or 200 characters a line) with where the
+    whole one is: a run's result can be large."""
+    if not text:
+        return
+    lines = text.splitlines()
+    shown = "\n".join(line[:200] for line in lines[:max_lines])
+    console.print(Syntax(shown, "diff", word_wrap=True))
+    cut = len(lines) - max_lines
+    if cut > 0 or any(len(line) > 200 for line in lines[:max_lines]):
+        where = f"; the whole diff: {full}" if full is not None else ""
+        console.print(f"[dim]... diff cut ({max(cut, 0)} more lines){escape(where)}[/]")

@@ -36,8 +36,8 @@ def register(app: typer.Typer) -> None:
         if not question.strip():
             err_console.print("[bold red]error:[/] the question is empty")
             raise typer.Exit(2)
-        root, config, pool = setup(workspace, sets, endpoint)
-        settings = crew_settings(config)
+        root, config, pool = setup(workspace, sets, endpoint, ("ask",))
+        settings = crew_settings(config, root)
         view = ProgressView(as_json)
         with view.live("thinking"):
             answer = ask_agent(
@@ -49,11 +49,13 @@ def register(app: typer.Typer) -> None:
                 protocol=settings.tool_protocol,
                 on_event=None if as_json else view,
             )
+        answered = answer.status == "done" and bool(answer.text.strip())
         if as_json:
             print_json(answer.to_json())
-        elif answer.status == "done":
+        elif answered:
             console.print(Markdown(answer.text))
         else:
-            console.print(f"[yellow]no answer[/] ({escape(answer.reason)})")
-        if answer.status != "done":
+            reason = answer.reason or "the model finished without writing one"
+            err_console.print(f"[yellow]no answer[/] ({escape(reason)})", highlight=False)
+        if not answered:
             raise typer.Exit(1)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import JSON_OPTION, console, fail, print_json
+from atoll.cli.common import console, fail, print_json
+from atoll.cli.options import AsJson
 
 
 def _compare(a: Path, b: Path, as_json: bool) -> None:
@@ -38,8 +39,14 @@ def register(app: typer.Typer) -> None:
         endpoint: str = typer.Option("", "--endpoint", help="OpenAI-compatible base URL."),
         out: Path = typer.Option(Path("bench/results/latest"), "--out", help="Output folder."),
         quick: bool = typer.Option(False, "--quick", help="Small sizes: a smoke run."),
+        samples: int = typer.Option(
+            1, "--samples", min=1, help="Answers per problem (crew suite): pass@k with k = N."
+        ),
+        options: list[str] = typer.Option(
+            [], "--option", "-o", help="A suite option NAME=VALUE (e.g. crew: modes=solo)."
+        ),
         list_only: bool = typer.Option(False, "--list", help="List the suites and exit."),
-        as_json: bool = JSON_OPTION,
+        as_json: AsJson = False,
     ) -> None:
         """Measure speed and quality: writes OUT/results.json, OUT/report.md and PNG charts."""
         from atoll.bench import BenchContext, discover_suites, run_suites
@@ -64,7 +71,12 @@ def register(app: typer.Typer) -> None:
             if not as_json:
                 console.print(f"[cyan]{kind}[/] {name}")
 
-        ctx = BenchContext(out=out, model=model, endpoint=endpoint, quick=quick)
+        extra = dict(o.partition("=")[::2] for o in options)
+        if any(not k or not v for k, v in extra.items()):
+            fail("--option takes NAME=VALUE", 2)
+        if samples > 1:
+            extra["samples"] = str(samples)
+        ctx = BenchContext(out=out, model=model, endpoint=endpoint, quick=quick, options=extra)
         try:
             results = run_suites(names, ctx, on_event=event)
         except KeyError as exc:

@@ -20,12 +20,14 @@ from rich.markup import escape
 from atoll.cli.commands._crew_cli import (
     ENDPOINT_OPTION,
     INDEX_OPTION,
+    MODE_OPTION,
     WORKSPACE_OPTION,
     ProgressView,
     open_index,
     setup,
     show_diff,
 )
+from atoll.cli.commands.index import index_with_progress
 from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail
 
 if TYPE_CHECKING:
@@ -109,7 +111,7 @@ class Chat:
         from atoll.indexing import WorkspaceIndex
 
         index = self.index or WorkspaceIndex.open(self.root, self.config)
-        stats = index.index_all()
+        stats = index_with_progress(index, self.config, show=not self.as_json)
         self.index = index
         self.say(
             "info", f"indexed {stats.files} files: {stats.symbols} symbols, {stats.chunks} chunks"
@@ -140,7 +142,7 @@ class Chat:
             self.say("error", "/run needs a task")
             return
         view = ProgressView(self.as_json)
-        crew = CrewRun.start(self.root, task, model_for=self.pool, settings=crew_settings(self.config), index=self.index, on_event=view)  # fmt: skip
+        crew = CrewRun.start(self.root, task, model_for=self.pool, settings=crew_settings(self.config, self.root), index=self.index, on_event=view)  # fmt: skip
         with view.live("the crew is working"):
             result = crew.run()
         if not self.as_json:
@@ -155,7 +157,7 @@ class Chat:
         from atoll.agents import ask
         from atoll.agents.settings import crew_settings
 
-        settings = crew_settings(self.config)
+        settings = crew_settings(self.config, self.root)
         view = ProgressView(self.as_json)
         with view.live("thinking"):
             answer = ask(
@@ -176,6 +178,7 @@ def register(app: typer.Typer) -> None:
     def chat(
         resume: str = typer.Option("", "--resume", help="Continue a saved session."),
         endpoint: str = ENDPOINT_OPTION,
+        mode: str = MODE_OPTION,
         use_index: bool = INDEX_OPTION,
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
@@ -184,7 +187,7 @@ def register(app: typer.Typer) -> None:
         """Talk with the crew's quick agent about the workspace; /help for commands."""
         from atoll.agents.transcript import new_run_id
 
-        root, config, pool = setup(workspace, sets, endpoint)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         session = ChatSession(root, resume or new_run_id())
         if resume and not session.history:
             fail(f"no saved session {resume!r} under {session.folder}", 2)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.table import Table
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.config import env_var_for, flatten, is_secret
 
 
@@ -23,12 +22,12 @@ def register(app: typer.Typer) -> None:
 
     @group.command("show")
     def show(
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Print every setting, its value and the layer it came from."""
-        loaded = load(find_workspace(workspace), sets)
+        _, loaded = workspace_config(workspace, sets)
         values = flatten(loaded.config)
         if as_json:
             print_json(

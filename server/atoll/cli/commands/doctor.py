@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
@@ -16,18 +15,18 @@ _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 def register(app: typer.Typer) -> None:
     @app.command()
     def doctor(
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Workspace = None,
         timeout: float = typer.Option(
             3.0, "--timeout", min=0.1, help="Seconds to wait for each server to connect."
         ),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Check configuration, models, servers and the index; exit 1 if something required is broken."""
         from atoll.doctor import DoctorContext, run_checks
 
-        root = find_workspace(workspace)
-        results = run_checks(DoctorContext(root, load(root, sets), timeout_s=timeout))
+        root, loaded = workspace_config(workspace, sets)
+        results = run_checks(DoctorContext(root, loaded, timeout_s=timeout))
         broken = [r for r in results if r.broken]
         if as_json:
             print_json({"ok": not broken, "workspace": root, "checks": results})

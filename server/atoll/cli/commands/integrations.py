@@ -21,15 +21,14 @@ from typing import Any
 import typer
 
 from atoll.cli.common import (
-    JSON_OPTION,
-    SET_OPTION,
+    choose_workspace,
     console,
     err_console,
     fail,
-    find_workspace,
-    load,
     print_json,
+    workspace_config,
 )
+from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.config import AtollConfig
 
 TASK_LABEL = "Delegate to AI crew"
@@ -229,12 +228,12 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(
             False, "--dry-run", help="Print the config instead of writing it."
         ),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Write a Continue config whose chat and autocomplete models are atoll's endpoints."""
-        loaded = load(find_workspace(workspace), sets)
+        _, loaded = workspace_config(workspace, sets)
         try:
             text, warnings = continue_config(loaded.config)
         except IntegrationError as exc:
@@ -261,11 +260,11 @@ def register(app: typer.Typer) -> None:
             "-r",
             help="Requirement file the task runs on (default: the file open in the editor).",
         ),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
-        as_json: bool = JSON_OPTION,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
     ) -> None:
         """Add a "Delegate to AI crew" task running `atoll run` to .vscode/tasks.json."""
-        root = find_workspace(workspace)
+        root = choose_workspace(workspace)
         path = root / ".vscode" / "tasks.json"
         existing: Any = {}
         if path.exists():

@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +18,7 @@ def register(app: typer.Typer) -> None:
         paths: list[Path] = typer.Argument(
             None, help="GGUF files or model folders to verify (default: the configured ones)."
         ),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
+        workspace: Workspace = None,
         served: bool = typer.Option(
             False, "--served", help="Also verify the folders vLLM loads (on the GPU box)."
         ),
@@ -27,8 +28,8 @@ def register(app: typer.Typer) -> None:
         sha256: bool = typer.Option(
             False, "--sha256", help="Print each GGUF's SHA-256 (to compare across the air gap)."
         ),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """List configured models and verify GGUF headers, quantisation, FIM and model folders."""
         from atoll.doctor.inventory import (
@@ -42,7 +43,8 @@ def register(app: typer.Typer) -> None:
         if paths:
             entries = [inspect_path(p, sha256=sha256) for p in paths]
         else:
-            config = load(find_workspace(workspace), sets).config
+            _, loaded = workspace_config(workspace, sets)
+            config = loaded.config
             entries = configured_models(config, sha256=sha256)
             if served:
                 entries += served_model_folders(config)

@@ -6,26 +6,36 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, find_workspace, load, print_json
+from atoll.cli.commands.index import index_with_progress
+from atoll.cli.common import fail, print_json, workspace_config
+from atoll.cli.options import AsJson, Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def outline(
-        path: Path = typer.Argument(None, help="Workspace folder, or a file to focus on."),
+        path: Path = typer.Argument(
+            None, help="A file to focus on, or the workspace folder (the same as -w)."
+        ),
+        workspace: Workspace = None,
         budget: int = typer.Option(1024, "--budget", help="Token budget."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Print files → classes/functions with signatures, most important first."""
         from atoll.indexing import WorkspaceIndex
 
-        root = find_workspace(path)
         focus = [path.resolve()] if path is not None and path.is_file() else []
-        idx = WorkspaceIndex.open(root, load(root, sets).config)
+        if focus:
+            root, loaded = workspace_config(workspace, sets, near=focus[0])
+            if not focus[0].is_relative_to(root):
+                fail(f"{path} is not inside the workspace {root}", 2)
+        else:
+            root, loaded = workspace_config(workspace, sets, path)
+        idx = WorkspaceIndex.open(root, loaded.config)
         try:
             if idx.stats()["files"] == 0:
-                idx.index_all()
+                index_with_progress(idx, loaded.config, show=not as_json)
             text = idx.outline(budget, focus)
         finally:
             idx.close()

@@ -1,4 +1,4 @@
-"""``atoll run REQUIREMENT.md``: the whole crew on a requirements document (pipeline mode)."""
+"""``atoll run REQUIREMENT.md``: the crew (or the solo agent, ``--mode solo``) on a task."""
 
 from __future__ import annotations
 
@@ -15,20 +15,21 @@ from rich.markup import escape
 from atoll.cli.commands._crew_cli import (
     ENDPOINT_OPTION,
     INDEX_OPTION,
+    MODE_OPTION,
     WORKSPACE_OPTION,
     ProgressView,
     open_index,
     setup,
     show_diff,
 )
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail, find_workspace
+from atoll.cli.common import JSON_OPTION, SET_OPTION, choose_workspace, console, fail
 
 
 def _replay(root: Path, run_id: str, as_json: bool) -> None:
-    from atoll.agents.transcript import Transcript, runs_dir
+    from atoll.agents.transcript import Transcript, find_run, runs_dir
 
-    run_dir = runs_dir(root) / run_id
-    if not (run_dir / "transcript.jsonl").is_file():
+    run_dir = find_run(root, run_id, any_workspace=True)
+    if run_dir is None or not (run_dir / "transcript.jsonl").is_file():
         fail(f"no run {run_id!r} under {runs_dir(root)}", 2)
     for event in Transcript(run_dir).events():
         if as_json:
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
         replay: str = typer.Option("", "--replay", help="Print the transcript of a run and exit."),
         apply: bool = typer.Option(False, "--apply", help="Write the result into the workspace."),
         endpoint: str = ENDPOINT_OPTION,
+        mode: str = MODE_OPTION,
         use_index: bool = INDEX_OPTION,
         workspace: Path = WORKSPACE_OPTION,
         as_json: bool = JSON_OPTION,
@@ -62,7 +64,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Hand a requirements document to the crew; show progress, the plan and the diff."""
         if replay:
-            _replay(find_workspace(workspace), replay, as_json)
+            _replay(choose_workspace(workspace), replay, as_json)
             return
         if requirement is None and not resume:
             fail("give a REQUIREMENT file, or --resume RUN_ID", 2)
@@ -78,8 +80,8 @@ def register(app: typer.Typer) -> None:
         from atoll.agents.apply import apply_diff
         from atoll.agents.settings import crew_settings
 
-        root, config, pool = setup(workspace, sets, endpoint)
-        settings = crew_settings(config)
+        root, config, pool = setup(workspace, sets, endpoint, mode=mode)
+        settings = crew_settings(config, root)
         view = ProgressView(as_json)
         cancel = threading.Event()
         budget = RunBudget(
@@ -119,7 +121,11 @@ def register(app: typer.Typer) -> None:
         summary = result.to_json()
         if apply and result.diff and result.status != "cancelled":
             applied = apply_diff(result.diff, root)
-            summary.update(applied=applied.files, conflicts=applied.conflicts)
+            summary.update(
+                applied=applied.files,
+                conflicts=applied.conflicts,
+                refused=[{"path": p, "reason": why} for p, why in applied.refused],
+            )
         if as_json:
             sys.stdout.write(json.dumps({"event": "result", **summary}, default=str) + "\n")
         else:
@@ -127,7 +133,7 @@ def register(app: typer.Typer) -> None:
                 console.rule("plan")
                 console.print(escape(result.plan))
             console.rule("diff")
-            show_diff(result.diff.unified())
+            show_diff(result.diff.unified(), result.run_dir / "result.diff")
             colour = "green" if result.status == "done" else "yellow"
             reason = f" ({escape(result.reason)})" if result.reason else ""
             console.print(f"[{colour}]{result.status}[/]{reason}: {escape(result.diff.stat())}")
@@ -137,6 +143,11 @@ def register(app: typer.Typer) -> None:
                     console.print(
                         f"[yellow]changed meanwhile, not applied:[/] {', '.join(summary['conflicts'])}"
                     )
+                for refused in summary["refused"]:
+                    console.print(
+                        f"[red]not applied, for safety:[/] {escape(refused['path'])}: "
+                        f"{escape(refused['reason'])}"
+                    )
             elif result.diff:
                 console.print(
                     f"review it in {result.run_dir / 'result.diff'}; apply with --apply or `git apply`"
@@ -144,5 +155,5 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"transcript: {result.run_dir / 'transcript.jsonl'} (resume with --resume {result.run_id})"
             )
-        if result.status != "done":
+        if result.status != "done" or summary.get("refused"):
             raise typer.Exit(1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.indexed import nothing_found, query_index, shown_path
+from atoll.cli.options import AsJson, Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -18,30 +19,29 @@ def register(app: typer.Typer) -> None:
         k: int = typer.Option(10, "-k", help="Number of results."),
         lang: str = typer.Option("", "--lang", help="Only this language (python, rust, qml, ...)."),
         path: str = typer.Option("", "--path", help="Only under this workspace-relative folder."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Search the indexed code."""
-        from atoll.indexing import WorkspaceIndex
-
-        root = find_workspace(workspace)
-        idx = WorkspaceIndex.open(root, load(root, sets).config)
-        try:
-            hits = idx.search(query, k, language=lang or None, path_prefix=path or None)
-        finally:
-            idx.close()
+        root, loaded = workspace_config(workspace, sets)
+        # The first vector query loads the embedding model (seconds): say so meanwhile.
+        hits, indexed = query_index(
+            root,
+            loaded.config,
+            lambda idx: idx.search(query, k, language=lang or None, path_prefix=path or None),
+            busy="" if as_json else "searching",
+        )
         if as_json:
             print_json([asdict(h) for h in hits])
             return
         for h in hits:
-            rel = h.path.relative_to(root) if h.path.is_relative_to(root) else h.path
             console.print(
-                f"[bold]{escape(str(rel))}:{h.start_line + 1}-{h.end_line + 1}[/] "
+                f"[bold]{escape(shown_path(h.path, root))}:{h.start_line + 1}-{h.end_line + 1}[/] "
                 f"[cyan]{escape(h.symbol)}[/] [dim]{h.score:.4f}[/]",
                 highlight=False,
             )
             for line in h.text.splitlines()[:4]:
                 console.print(f"    {escape(line)}", highlight=False)
         if not hits:
-            console.print("no results (has the workspace been indexed? `atoll index`)")
+            nothing_found(f"nothing matches {query!r}", root, indexed=indexed)

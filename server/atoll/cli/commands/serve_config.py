@@ -10,16 +10,8 @@ from pathlib import Path
 
 import typer
 
-from atoll.cli.common import (
-    JSON_OPTION,
-    SET_OPTION,
-    console,
-    err_console,
-    fail,
-    find_workspace,
-    load,
-    print_json,
-)
+from atoll.cli.common import choose_workspace, console, err_console, fail, load, print_json
+from atoll.cli.options import AsJson, Sets
 
 
 def register(app: typer.Typer) -> None:
@@ -29,7 +21,10 @@ def register(app: typer.Typer) -> None:
             ..., metavar="vllm|qdrant|systemd|compose|all", help="What to print."
         ),
         workspace: Path = typer.Option(
-            None, "--workspace", "-w", help="Folder whose atoll.toml describes the set-up."
+            None,
+            "--workspace",
+            "-w",
+            help="Folder whose atoll.toml describes the set-up (read as your own file).",
         ),
         write: Path = typer.Option(
             None, "--write", metavar="DIR", help="Write the files under DIR instead of printing."
@@ -40,15 +35,17 @@ def register(app: typer.Typer) -> None:
             metavar="DIR",
             help="Exit 1 if the files under DIR differ from what the config generates.",
         ),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Print vLLM command lines, Qdrant's config, systemd units or a compose file."""
         from atoll.deploy.plan import DeployError
         from atoll.deploy.render import render
 
-        root = find_workspace(workspace)
-        loaded = load(root, sets)
+        root = choose_workspace(workspace)
+        # The set-up description is the file you name here, read like your own config (it
+        # names executables and endpoints, which a workspace's atoll.toml may not).
+        loaded = load(None, sets, user_file=root / "atoll.toml")
         try:
             files = render(loaded.config, target, source=f"{root.name}/atoll.toml")
         except DeployError as exc:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import typer
 from rich.markup import escape
 
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, find_workspace, load, print_json
+from atoll.cli.common import console, print_json, workspace_config
+from atoll.cli.indexed import nothing_found, query_index, shown_path
+from atoll.cli.options import AsJson, Sets, Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -16,28 +17,24 @@ def register(app: typer.Typer) -> None:
     def symbols(
         query: str = typer.Argument(..., help="Part of a name: exact, prefix, camelCase or fuzzy."),
         limit: int = typer.Option(20, "--limit", "-n", help="Most results."),
-        workspace: Path = typer.Option(None, "--workspace", "-w", help="Workspace folder."),
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Find symbols by name (index the workspace first with `atoll index`)."""
-        from atoll.indexing import WorkspaceIndex
-
-        root = find_workspace(workspace)
-        idx = WorkspaceIndex.open(root, load(root, sets).config)
-        try:
-            found = idx.find_symbols(query, limit)
-        finally:
-            idx.close()
+        root, loaded = workspace_config(workspace, sets)
+        found, indexed = query_index(
+            root, loaded.config, lambda idx: idx.find_symbols(query, limit)
+        )
         if as_json:
             print_json([{**asdict(s), "kind_name": s.kind_name} for s in found])
             return
         for s in found:
-            where = f"{s.path.relative_to(root) if s.path.is_relative_to(root) else s.path}"
             console.print(
                 f"[bold]{escape(s.qualified_name)}[/] [dim]{s.kind_name}[/] "
-                f"{escape(where)}:{s.sel_start_line + 1}  [dim]{escape(s.signature)}[/]",
+                f"{escape(shown_path(s.path, root))}:{s.sel_start_line + 1}  "
+                f"[dim]{escape(s.signature)}[/]",
                 highlight=False,
             )
         if not found:
-            console.print("no symbols found (has the workspace been indexed? `atoll index`)")
+            nothing_found(f"no symbol matches {query!r}", root, indexed=indexed)

@@ -1,4 +1,11 @@
-"""Demo step: a ``TODO(atoll):`` comment → the code action → the crew at work → one edit."""
+"""Demo step: a ``TODO(atoll):`` comment → the code action → the crew at work → one edit.
+
+The task is the seed project's smoke test for the whole agent workflow (create a file
+with given content), one the demo model (SmolLM2-135M) can do. With no
+endpoint configured the run is the solo agent on the in-process model, its answers held
+to actions by a grammar; the step ends with the edit applied, and says what it takes
+for real work.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,8 @@ from lsprotocol import types
 
 from atoll.cli.demo.session import DemoSession
 
-TODO = "# TODO(atoll): make format_cents support negative amounts\n"
+# The seed's smoke test for the agent workflow, as a TODO comment.
+TODO = "# TODO(atoll): create a new file named test.txt with the content hello world\n"
 
 
 def _listen(session: DemoSession, method: str, handler: Any) -> None:
@@ -32,7 +40,11 @@ def _read_code_actions_correctly(session: DemoSession) -> None:
 
 def _describe(change: Any) -> str:
     if isinstance(change, types.TextDocumentEdit):
-        return f"edit {change.text_document.uri} ({len(change.edits)} ranges)"
+        texts = [e.new_text for e in change.edits if isinstance(e, types.TextEdit)]
+        shown = f": {texts[0][:80]!r}" if len(texts) == 1 else ""
+        return f"edit {change.text_document.uri} ({len(change.edits)} ranges){shown}"
+    if isinstance(change, types.CreateFile):
+        return f"create {change.uri}"
     if isinstance(change, types.RenameFile):
         return f"rename {change.old_uri} -> {change.new_uri}"
     return f"{type(change).__name__} {getattr(change, 'uri', '')}"
@@ -60,14 +72,10 @@ async def delegate(session: DemoSession) -> None:
     _listen(session, types.WORKSPACE_APPLY_EDIT, on_apply)
     _listen(session, types.WINDOW_WORK_DONE_PROGRESS_CREATE, on_create)
     _listen(session, types.PROGRESS, on_progress)
-    # Small limits: the demo model is tiny, the point is the plumbing.
+    # Small limits: the demo model is tiny and the task is small.
     session.client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(
-            settings={
-                "atoll": {
-                    "agents": {"max_steps": 3, "max_tokens": 128, "roles": ["architect", "coder"]}
-                }
-            }
+            settings={"atoll": {"agents": {"max_steps": 4, "max_tokens": 128}}}
         )
     )
     path = session.workspace / "inventory" / "report.py"
@@ -119,14 +127,28 @@ async def delegate(session: DemoSession) -> None:
     if result.get("plan"):
         plan = "\n".join(str(result["plan"]).splitlines()[:12])
         session.show("the architect's plan (first lines)", plan[:1200], lexer="markdown")
-    if edits:
-        changes = edits[0].edit.document_changes or []
-        session.show_json(
-            f"workspace/applyEdit — {edits[0].label}",
-            [_describe(c) for c in changes],
-        )
-    else:
+    _conclude(session, edits, result)
+
+
+def _conclude(
+    session: DemoSession, edits: list[types.ApplyWorkspaceEditParams], result: dict[str, Any]
+) -> None:
+    """Show the edit the editor applied, and say plainly what the demo model can do."""
+    console = session.console
+    if not edits:
         console.print(
-            "[yellow]no edit this time:[/] the demo model rarely manages the tools; the "
-            "transcript in the run folder shows every step. Point agents.endpoint at vLLM."
+            "[yellow]no edit this time:[/] the transcript in the run folder shows every "
+            "step. Real work needs a real model: point agents.endpoint at vLLM "
+            "(docs/models.md)."
+        )
+        return
+    changes = edits[0].edit.document_changes or []
+    session.show_json(f"workspace/applyEdit — {edits[0].label}", [_describe(c) for c in changes])
+    if result.get("applied"):
+        files = ", ".join(f["path"] for f in result.get("files") or [])
+        console.print(
+            f"[green]applied:[/] {files}, written by the demo model (SmolLM2-135M: the solo "
+            "agent, its answers held to actions by a grammar). A task this small is within "
+            "its reach; real work needs a real model: point agents.endpoint at vLLM "
+            "(docs/models.md)."
         )

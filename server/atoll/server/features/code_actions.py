@@ -6,29 +6,18 @@ The action runs the ``atoll.delegate`` command with the task text; the work happ
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from collections.abc import Sequence
 
 from lsprotocol import types
 
-from atoll.server.app import AtollServer, uri_to_path
+from atoll.server.app import AtollServer
 from atoll.server.documents import DocumentError, document_text
 from atoll.server.features.delegate import DELEGATE_COMMAND
+from atoll.server.lsp.conversions import workspace_relative
 
 TITLE = "Delegate to AI crew"
 TODO = re.compile(r"TODO\(atoll\):\s*(?P<task>.+?)\s*(?:\*/|-->)?\s*$")
 MAX_SELECTION_CHARS = 4000
-
-
-def _where(root: Path | None, uri: str) -> str:
-    path = uri_to_path(uri)
-    if path is None:
-        return uri
-    if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return str(path)
 
 
 def delegate_tasks(
@@ -67,38 +56,45 @@ def delegate_tasks(
     return tasks
 
 
+def _kind(title: str) -> types.CodeActionKind:
+    return (
+        types.CodeActionKind.QuickFix if "fix “" in title else types.CodeActionKind.RefactorRewrite
+    )
+
+
+def _wanted(kind: types.CodeActionKind, only: Sequence[types.CodeActionKind | str] | None) -> bool:
+    """Whether the client's ``only`` filter (kinds and their parents) admits ``kind``."""
+    return not only or any(kind.value.startswith(str(getattr(k, "value", k))) for k in only)
+
+
+def code_actions(ls: AtollServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    """``textDocument/codeAction``: one "Delegate to AI crew" action per task found."""
+    uri = params.text_document.uri
+    if not ls.workspace_trusted:
+        return None  # no crew in a folder the editor does not trust
+    try:
+        text = document_text(ls, uri)
+    except DocumentError:
+        return None
+    found = delegate_tasks(
+        text, workspace_relative(ls.root, uri), params.range, list(params.context.diagnostics)
+    )
+    actions = []
+    for title, task in found:
+        kind = _kind(title)
+        if not _wanted(kind, params.context.only):
+            continue
+        command = types.Command(
+            title=title, command=DELEGATE_COMMAND, arguments=[{"task": task, "uri": uri}]
+        )
+        actions.append(types.CodeAction(title=title, kind=kind, command=command))
+    return actions or None
+
+
 def register(server: AtollServer) -> None:
     options = types.CodeActionOptions(
         code_action_kinds=[types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix]
     )
-
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
-    @server.guarded("code actions", default=None)
-    def code_actions(
-        ls: AtollServer, params: types.CodeActionParams
-    ) -> list[types.CodeAction] | None:
-        uri = params.text_document.uri
-        try:
-            text = document_text(ls, uri)
-        except DocumentError:
-            return None
-        found = delegate_tasks(
-            text, _where(ls.root, uri), params.range, list(params.context.diagnostics)
-        )
-        only = params.context.only
-        actions = []
-        for title, task in found:
-            kind = (
-                types.CodeActionKind.QuickFix
-                if "fix “" in title
-                else types.CodeActionKind.RefactorRewrite
-            )
-            if only and not any(
-                kind.value.startswith(k.value if hasattr(k, "value") else str(k)) for k in only
-            ):
-                continue
-            command = types.Command(
-                title=title, command=DELEGATE_COMMAND, arguments=[{"task": task, "uri": uri}]
-            )
-            actions.append(types.CodeAction(title=title, kind=kind, command=command))
-        return actions or None
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(
+        server.guarded("code actions", default=None)(code_actions)
+    )

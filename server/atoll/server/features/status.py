@@ -35,7 +35,10 @@ def server_status(server: AtollServer) -> dict[str, Any]:
     return status
 
 
+def status(ls: AtollServer, *args: Any) -> dict[str, Any]:
+    """The ``atoll.status`` command (its arguments are ignored)."""
+    return server_status(ls)
+
+
 def register(server: AtollServer) -> None:
-    @server.command(STATUS_COMMAND)
-    def status(ls: AtollServer, *args: Any) -> dict[str, Any]:
-        return server_status(ls)
+    server.command(STATUS_COMMAND)(status)

@@ -1,0 +1,25 @@
+"""The options most commands take, as parameter types, defined once.
+
+``def cmd(workspace: Workspace = None, as_json: AsJson = False, sets: Sets = None)``
+gives a command ``-w/--workspace``, ``--json`` and ``--set KEY=VALUE`` with the same
+names and help everywhere; :func:`atoll.cli.common.workspace_config` turns the first and
+the last into a folder and its settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+SET_HELP = "Override a setting, e.g. --set completion.max_tokens=32."
+JSON_HELP = "Machine-readable output."
+WORKSPACE_HELP = (
+    "Workspace folder (default: the nearest folder above the current one holding "
+    "atoll.toml or .git)."
+)
+
+Workspace = Annotated[Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)]
+AsJson = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
+Sets = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
