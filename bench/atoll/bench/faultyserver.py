@@ -47,87 +47,87 @@ class FaultyServer:
             return sum(1 for p, _ in self.requests if p.startswith(path or "/"))
 
 
+class _Handler(BaseHTTPRequestHandler):
+    state: FaultyServer  # set per server by _handler()
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            model = {"id": "faulty-coder", "object": "model", "owned_by": self.state.owned_by}
+            self._json(200, {"object": "list", "data": [model]})
+        elif self.path == "/health":
+            self._json(200, {"status": "ok"})
+        else:
+            self._json(404, {"error": "not found"})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except json.JSONDecodeError:
+            body = {}
+        with self.state.lock:
+            self.state.requests.append((self.path, body))
+        if self.state.mode == "malformed":
+            self._raw(200, b"<html>upstream error</html>{", "application/json")
+        elif self.state.mode == "stream_forever":
+            self._forever()
+        elif body.get("stream"):
+            self._stream(self.path)
+        else:
+            self._json(200, _whole(self.path, self.state.answer))
+
+    def _json(self, status: int, payload: Any) -> None:
+        self._raw(status, json.dumps(payload).encode(), "application/json")
+
+    def _raw(self, status: int, data: bytes, kind: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", kind)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _sse_headers(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    def _stream(self, path: str) -> None:
+        self._sse_headers()
+        words = self.state.answer.split(" ")
+        for i, word in enumerate(words):
+            piece = word if i == 0 else " " + word
+            last = i == len(words) - 1
+            self.wfile.write(b"data: " + json.dumps(_chunk(path, piece, last)).encode() + b"\n\n")
+        if not path.startswith("/infill"):
+            self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+    def _forever(self) -> None:
+        self._sse_headers()
+        with self.state.lock:
+            self.state.open_streams += 1
+        started = time.monotonic()
+        try:
+            while True:
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+                time.sleep(0.05)
+        except OSError:
+            pass  # the client went away: what a stuck stream should end with
+        finally:
+            with self.state.lock:
+                self.state.open_streams -= 1
+                self.state.abandoned_after_s.append(time.monotonic() - started)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 def _handler(state: FaultyServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            if self.path.rstrip("/").endswith("/models"):
-                model = {"id": "faulty-coder", "object": "model", "owned_by": state.owned_by}
-                self._json(200, {"object": "list", "data": [model]})
-            elif self.path == "/health":
-                self._json(200, {"status": "ok"})
-            else:
-                self._json(404, {"error": "not found"})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-            except json.JSONDecodeError:
-                body = {}
-            with state.lock:
-                state.requests.append((self.path, body))
-            if state.mode == "malformed":
-                self._raw(200, b"<html>upstream error</html>{", "application/json")
-            elif state.mode == "stream_forever":
-                self._forever()
-            elif body.get("stream"):
-                self._stream(self.path)
-            else:
-                self._json(200, _whole(self.path, state.answer))
-
-        def _json(self, status: int, payload: Any) -> None:
-            self._raw(status, json.dumps(payload).encode(), "application/json")
-
-        def _raw(self, status: int, data: bytes, kind: str) -> None:
-            self.send_response(status)
-            self.send_header("content-type", kind)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _sse_headers(self) -> None:
-            self.send_response(200)
-            self.send_header("content-type", "text/event-stream")
-            self.send_header("connection", "close")
-            self.end_headers()
-            self.close_connection = True
-
-        def _stream(self, path: str) -> None:
-            self._sse_headers()
-            words = state.answer.split(" ")
-            for i, word in enumerate(words):
-                piece = word if i == 0 else " " + word
-                last = i == len(words) - 1
-                self.wfile.write(
-                    b"data: " + json.dumps(_chunk(path, piece, last)).encode() + b"\n\n"
-                )
-            if not path.startswith("/infill"):
-                self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
-
-        def _forever(self) -> None:
-            self._sse_headers()
-            with state.lock:
-                state.open_streams += 1
-            started = time.monotonic()
-            try:
-                while True:
-                    self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-                    time.sleep(0.05)
-            except OSError:
-                pass  # the client went away: what a stuck stream should end with
-            finally:
-                with state.lock:
-                    state.open_streams -= 1
-                    state.abandoned_after_s.append(time.monotonic() - started)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
+    return type("Handler", (_Handler,), {"state": state})
 
 
 def _chunk(path: str, text: str, last: bool) -> dict[str, Any]:

@@ -124,6 +124,12 @@ class OpenAICompatModel:
         except httpx.HTTPStatusError as exc:
             detail = f"HTTP {exc.response.status_code} {exc.response.reason_phrase}"
             raise self._failed(detail) from None
+        except httpx.TimeoutException as exc:
+            raise self._failed(f"Timeout ({type(exc).__name__}): {exc}") from None
+        except TimeoutError:
+            raise self._failed("Timeout: no answer within the time budget") from None
+        except httpx.ConnectError as exc:
+            raise self._failed(f"ConnectionError: {exc}") from None
         except httpx.HTTPError as exc:
             raise self._failed(f"{type(exc).__name__}: {exc}") from None
 
@@ -139,17 +145,30 @@ class OpenAICompatModel:
             self._client_loop = loop
         return self._client
 
-    async def _probe(self) -> None:
-        """What the server is and which model it serves (once)."""
+    async def _probe(self, deadline: float | None = None) -> None:
+        """What the server is and which model it serves (once, within ``deadline``)."""
+        import httpx
+
         if self.kind and self.model:
             return
-        async with self._guard():
-            response = await self._http().get(self.base_url + "/models", timeout=PROBE_TIMEOUT_S)
-            response.raise_for_status()
+        limit = PROBE_TIMEOUT_S
+        if deadline is not None:
+            limit = max(0.0, min(limit, deadline - time.monotonic()))
+        async with self._guard(), asyncio.timeout(limit):
+            response = await self._http().get(self.base_url + "/models")
             try:
+                response.raise_for_status()
                 kind, first = server_kind(response.json())
-            except ValueError as exc:
-                raise MalformedAnswerError(str(exc)) from None
+            except (ValueError, httpx.HTTPStatusError) as exc:
+                if not self.model:
+                    if isinstance(exc, httpx.HTTPStatusError):
+                        raise
+                    raise MalformedAnswerError(
+                        f"a /models answer that is not JSON: {exc}"
+                    ) from None
+                # No usable model list, but we know which model to ask for: a plain
+                # OpenAI-compatible server.
+                kind, first = "openai", self.model
         self.kind = self.kind or kind
         self.model = self.model or first
         log.info("completion server %s is %s, model %s", self.base_url, self.kind, self.model)
@@ -222,7 +241,7 @@ class OpenAICompatModel:
     ) -> Generation:
         self._check_backoff()
         start = time.perf_counter()
-        await self._probe()
+        await self._probe(deadline)
         infill = self.kind == "llama.cpp" and prompt.infill is not None
         if max_tokens <= 0 and not infill:
             return Generation("", finish="length")  # only llama.cpp's slots can be warmed
