@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from atoll.completion.engine import CompletionEngine, CompletionRequest
-from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt
 from atoll.completion.templates import template_by_name
 from atoll.config.schema import CompletionConfig
+from atoll.models.types import Generation, ModelUnavailableError, Prompt
 
 
 class ScriptedModel:

@@ -11,7 +11,7 @@ import sys
 
 LAUNCH = (
     "import runpy, sys\n"
-    "from atoll.completion.backends.llama_cpp import extra_buffer_types\n"
+    "from atoll.models.llama_load import extra_buffer_types\n"
     "sys.argv[0] = 'llama_cpp.server'\n"
     "with extra_buffer_types(False):\n"
     "    runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)\n"

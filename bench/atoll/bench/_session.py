@@ -145,8 +145,8 @@ class RawLlama:
     """llama.cpp called directly on token lists: the baseline of every latency."""
 
     def __init__(self, model: str = "") -> None:
-        from atoll.completion.backends.llama_cpp import LlamaCppModel
         from atoll.config.models import demo_gguf
+        from atoll.models.backends.llama_cpp import LlamaCppModel
 
         path = Path(model) if model else demo_gguf()
         if path is None:

@@ -112,8 +112,8 @@ def _cursors(text: str, n: int) -> list[tuple[int, int]]:
 async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
     from atoll.completion.engine import CompletionEngine
     from atoll.completion.factory import create_backend
-    from atoll.completion.protocols import Prompt
     from atoll.config import load_config
+    from atoll.models.types import Prompt
 
     text = SAMPLE.read_text()
     target = root / "models.py"

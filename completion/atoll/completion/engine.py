@@ -24,11 +24,11 @@ from typing import Any
 from atoll.completion.cache import LruCache, TypeAhead, context_key
 from atoll.completion.postprocess import block_ended, clean, wants_multiline
 from atoll.completion.prompting import Cursor, IndexProvider, PromptBuilder
-from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt, TextModel
 from atoll.completion.results import CompletionRequest, CompletionResult, EngineStats
 from atoll.completion.templates import FimTemplate
-from atoll.completion.worker import CancelFlag, JobSkippedError
 from atoll.config.schema import CompletionConfig
+from atoll.models.types import Generation, ModelUnavailableError, Prompt, TextModel
+from atoll.models.worker import CancelFlag, JobSkippedError
 
 __all__ = ["CompletionEngine", "CompletionRequest", "CompletionResult", "EngineStats"]
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from atoll.completion.context import RecentEdits, SnippetFinder, comment_mark, fit
 from atoll.completion.postprocess import CursorContext
-from atoll.completion.protocols import CodeIndex, Prompt
+from atoll.completion.protocols import CodeIndex
 from atoll.completion.templates import ContextFile, FimTemplate
 from atoll.completion.window import (
     CHARS_PER_TOKEN,
@@ -27,6 +27,7 @@ from atoll.completion.window import (
     suffix_window,
 )
 from atoll.config.schema import CompletionConfig
+from atoll.models.types import Prompt
 
 log = logging.getLogger(__name__)
 IndexProvider = Callable[[], CodeIndex | None]

@@ -18,9 +18,10 @@ from typing import Any
 
 from atoll.completion.engine import CompletionEngine
 from atoll.completion.factory import BackendError, LoadedBackend, create_backend
-from atoll.completion.protocols import CodeIndex, TextModel
+from atoll.completion.protocols import CodeIndex
 from atoll.completion.results import CompletionRequest, CompletionResult
 from atoll.config import AtollConfig
+from atoll.models.types import TextModel
 
 log = logging.getLogger(__name__)
 Notify = Callable[[str, str], None]  # (level: "error" | "warning" | "info", message)

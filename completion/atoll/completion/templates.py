@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from atoll.completion.gguf import GgufInfo
-from atoll.completion.protocols import Infill, Prompt, Segment
+from atoll.models.gguf import GgufInfo
+from atoll.models.types import Infill, Prompt, Segment
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """In-process llama.cpp (llama-cpp-python) with a GGUF file.
 
-The model lives on one :class:`~atoll.completion.worker.ModelWorker` thread. Prompts
+The model lives on one :class:`~atoll.models.worker.ModelWorker` thread. Prompts
 arrive as segments and are tokenized here: special tokens by id, code with
 ``special=False`` (so a ``<|endoftext|>`` typed in a file is just text). Prompts are
-evaluated by :class:`~atoll.completion.backends.llama_eval.Evaluator`: the previous
+evaluated by :class:`~atoll.models.llama_eval.Evaluator`: the previous
 prompt's KV entries are kept (and moved) where they still fit, the rest goes through
 llama.cpp in batches that a cancel, a more urgent job or the deadline stops within a
 graph node. Then greedy decoding, token by token, with the same checks.
@@ -11,27 +11,32 @@ graph node. Then greedy decoding, token by token, with the same checks.
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import json
 import logging
-import os
-import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from atoll.completion.backends.llama_eval import Evaluator
-from atoll.completion.gguf import GgufInfo, read_gguf_metadata
-from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt
-from atoll.completion.stopping import Stopping
-from atoll.completion.worker import (
+from atoll.models.backends import Backend, BackendError, Created, StateListener
+from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
+from atoll.models.llama_eval import Evaluator
+from atoll.models.llama_load import load_llama
+from atoll.models.stopping import Stopping
+from atoll.models.types import Generation, ModelUnavailableError, Prompt
+from atoll.models.worker import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETION,
+    PRIORITY_CREW,
     PRIORITY_WARM,
     CancelFlag,
     ModelWorker,
 )
+
+if TYPE_CHECKING:
+    from atoll.config import AtollConfig
 
 log = logging.getLogger(__name__)
 # Hover explanations and other chat answers never hold the model longer than this.
@@ -73,25 +78,15 @@ class LlamaCppModel:
     # -- loading -------------------------------------------------------------------
 
     def load(self) -> None:
-        """Load the weights (call on the worker thread: :meth:`load_async`)."""
-        from llama_cpp import Llama
-
-        protect_stdout()
-
+        """Load the weights (call on the worker thread: :meth:`load_blocking`)."""
         start = time.perf_counter()
-        kwargs: dict[str, Any] = {
-            "model_path": str(self.path),
-            "n_ctx": self.n_ctx,
-            "n_gpu_layers": self.n_gpu_layers,
-            "verbose": False,
-        }
-        threads = self.n_threads if self.n_threads > 0 else default_threads()
-        # The same count for prompt and generation: llama.cpp's threads spin at barriers,
-        # and more threads than free cores turns a 20 ms prompt into seconds.
-        kwargs["n_threads"] = threads
-        kwargs["n_threads_batch"] = threads
-        with extra_buffer_types(self.cpu_extra_buffers):
-            self._llm = Llama(**kwargs)
+        self._llm = load_llama(
+            str(self.path),
+            n_ctx=self.n_ctx,
+            n_threads=self.n_threads,
+            n_gpu_layers=self.n_gpu_layers,
+            extra_buffers=self.cpu_extra_buffers,
+        )
         self._eval = Evaluator(self._llm)
         self.load_s = time.perf_counter() - start
         log.info("loaded %s in %.2f s (n_ctx=%d)", self.path.name, self.load_s, self.n_ctx)
@@ -295,6 +290,36 @@ class LlamaCppModel:
             preemptible=True,
         )
 
+    def chat_completion(
+        self,
+        messages: Sequence[dict[str, Any]],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        schema: dict[str, Any] | None = None,
+        cancel: threading.Event | None = None,
+        priority: int = PRIORITY_CREW,
+    ) -> dict[str, Any]:
+        """A whole chat answer (OpenAI's response shape), for the crew: from a thread
+        without an event loop, queued behind completions and explanations. ``schema``
+        (a JSON schema) becomes a llama.cpp grammar, so the answer matches it."""
+
+        def job() -> dict[str, Any]:
+            if self._llm is None or self._eval is None:
+                raise RuntimeError("model not loaded")
+            with self._eval.abort.armed(cancel, None):
+                out: dict[str, Any] = self._llm.create_chat_completion(
+                    messages=list(messages),
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    seed=seed,
+                    grammar=json_grammar(json.dumps(schema)) if schema else None,
+                )
+            return out
+
+        return self.worker.call(job, priority=priority)
+
     def close(self) -> None:
         """Stop the worker first; free the model only once no decode can be using it."""
         if not self.worker.stop():
@@ -308,71 +333,33 @@ class LlamaCppModel:
                 log.debug("closing llama.cpp: %s", exc)
 
 
-class _QuietStderr:
-    """llama-cpp-python's ``suppress_stdout_stderr``, minus stdout.
+@functools.lru_cache(maxsize=32)
+def json_grammar(schema_json: str) -> Any:
+    """A llama.cpp grammar for a JSON schema (key order kept: a tool's name before its
+    arguments)."""
+    from llama_cpp.llama_grammar import LlamaGrammar
 
-    The original points file descriptor 1 at /dev/null while a model loads. In a
-    language server fd 1 *is* the protocol: any reply written meanwhile (from the
-    event loop thread) vanishes and the editor waits forever. Only stderr is hushed.
-    """
-
-    def __init__(self, disable: bool = True) -> None:
-        self.disable = disable
-        self._saved = -1
-
-    def __enter__(self) -> _QuietStderr:
-        if not self.disable:
-            sys.stderr.flush()
-            self._saved = os.dup(2)
-            null = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(null, 2)
-            os.close(null)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._saved >= 0:
-            os.dup2(self._saved, 2)
-            os.close(self._saved)
-            self._saved = -1
+    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
 
 
-def protect_stdout() -> None:
-    """Make llama-cpp-python leave fd 1 alone (see :class:`_QuietStderr`)."""
-    import importlib
+def create(config: AtollConfig, on_state: StateListener | None) -> Created:
+    """The configured GGUF (or the demo model), shared through the registry."""
+    from atoll.config.models import ModelNotFoundError, resolve_gguf
+    from atoll.models.registry import LocalSpec, registry
 
-    for name in ("llama_cpp.llama", "llama_cpp._internals", "llama_cpp.llama_chat_format"):
-        module = importlib.import_module(name)
-        if getattr(module, "suppress_stdout_stderr", None) is not _QuietStderr:
-            setattr(module, "suppress_stdout_stderr", _QuietStderr)  # noqa: B010
-
-
-@contextlib.contextmanager
-def extra_buffer_types(enabled: bool) -> Iterator[None]:
-    """Load with llama.cpp's extra CPU buffer types (weight repacking, AMX) on or off.
-
-    They convert weights at load time for wider kernels. On a CPU with AMX and a
-    natively built wheel those kernels crash the process at the first decode; a
-    language server must not die for a speed-up, so atoll turns them off unless
-    ``models.cpu_extra_buffers`` asks for them. ``Llama`` takes no such argument, so
-    the default parameters it starts from are adjusted while it loads.
-    """
-    import llama_cpp.llama_cpp as low  # the module `Llama` calls
-
-    original = low.llama_model_default_params
-
-    def params() -> Any:
-        value = original()
-        value.use_extra_bufts = enabled
-        return value
-
-    low.llama_model_default_params = params
     try:
-        yield
-    finally:
-        low.llama_model_default_params = original
+        resolved = resolve_gguf(config)
+    except ModelNotFoundError as exc:
+        raise BackendError(str(exc)) from None
+    try:
+        info = read_gguf_metadata(resolved.path)
+    except GgufError as exc:
+        raise BackendError(f"models.gguf: {exc}. Point it at a GGUF model file.") from None
+    try:
+        lease = registry().local(LocalSpec.of(config, resolved.path))
+    except Exception as exc:
+        raise BackendError(f"llama.cpp could not load {resolved.path}: {exc}") from None
+    return Created(lease, info, resolved.demo, resolved.name)
 
 
-def default_threads() -> int:
-    """Half the cores, at most 4 (1 on a 2-core machine that the editor shares)."""
-    cores = os.cpu_count() or 1
-    return max(1, min(4, cores // 2))
+BACKEND = Backend("llama_cpp", create)

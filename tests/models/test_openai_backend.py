@@ -9,10 +9,10 @@ from dataclasses import replace
 import pytest
 
 from atoll.bench.faultyserver import FaultyServer, faulty_server
-from atoll.completion.backends.openai_compat import SILENT_LIMIT, OpenAICompatModel
-from atoll.completion.protocols import ModelUnavailableError, Prompt, Segment
 from atoll.completion.templates import ContextFile, template_by_name
-from atoll.completion.worker import CancelFlag
+from atoll.models.backends.openai_compat import SILENT_LIMIT, OpenAICompatModel
+from atoll.models.types import ModelUnavailableError, Prompt, Segment
+from atoll.models.worker import CancelFlag
 
 PLAIN = Prompt((Segment("def add(a, b):\n    "),), ("\n",))
 

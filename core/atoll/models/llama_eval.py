@@ -11,7 +11,7 @@ changes only the prompt's end); past that, an abort flag that llama.cpp reads be
 graph nodes stops it within a millisecond or two. The deadline aborts at once. llama.cpp
 then drops only the aborted batch: what was evaluated before stays in the KV.
 
-Before evaluating, :func:`atoll.completion.backends.kv.plan_reuse` decides which entries
+Before evaluating, :func:`atoll.models.kv.plan_reuse` decides which entries
 of the previous prompt stay (the common prefix, plus runs moved back into place).
 llama-cpp-python's ``input_ids``/``n_tokens`` are kept in step so its own calls
 (``create_chat_completion``) see the true state of the KV.
@@ -28,8 +28,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from atoll.completion.backends.kv import Reuse, plan_reuse
-from atoll.completion.worker import CancelFlag
+from atoll.models.kv import Reuse, plan_reuse
+from atoll.models.worker import CancelFlag
 
 SLICE_S = 0.06  # a prompt batch takes about this long (sized from the measured speed)
 GRACE_S = 0.025  # a cancelled batch may finish within this, else it is aborted

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from atoll.completion.protocols import Prompt
+from atoll.models.types import Prompt
 
 # The OpenAI API accepts at most four stop strings; the rest are applied here.
 MAX_STOPS = 4

@@ -21,9 +21,14 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from atoll.completion.backends.wire import (
+from atoll.models.backends import Backend, BackendError, Created, StateListener
+from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
+from atoll.models.stopping import Stopping
+from atoll.models.types import Generation, ModelUnavailableError, Prompt
+from atoll.models.wire import (
     MalformedAnswerError,
     chat_body,
     completion_body,
@@ -33,8 +38,9 @@ from atoll.completion.backends.wire import (
     server_kind,
     whole_answer,
 )
-from atoll.completion.protocols import Generation, ModelUnavailableError, Prompt
-from atoll.completion.stopping import Stopping
+
+if TYPE_CHECKING:
+    from atoll.config import AtollConfig
 
 log = logging.getLogger(__name__)
 CHAT_TOKEN_CAP = 256
@@ -42,7 +48,6 @@ PROBE_TIMEOUT_S = 3.0
 # Requests in a row that reached the deadline without a single piece of text: the
 # server is stuck (or far too slow for completion), which is an outage to the user.
 SILENT_LIMIT = 3
-StateListener = Callable[[bool, str], None]
 
 
 class OpenAICompatModel:
@@ -316,3 +321,34 @@ class OpenAICompatModel:
         # The client's connections belong to the event loop: aclose() there; from a
         # thread without a loop, dropping the client is all that can be done.
         self._client = None
+
+
+def create(config: AtollConfig, on_state: StateListener | None) -> Created:
+    """``completion.endpoint``; its GGUF header when ``models.gguf`` is the same file."""
+    endpoint = config.completion.endpoint
+    if not endpoint.base_url:
+        raise BackendError(
+            "completion.backend is 'openai' but completion.endpoint.base_url is empty: set it "
+            "to your server's URL, e.g. http://gpu-box.lan:8000/v1"
+        )
+    timeout = min(endpoint.timeout_s, max(1.0, config.completion.time_budget_ms / 1000 * 2))
+    model = OpenAICompatModel(
+        endpoint.base_url,
+        endpoint.model,
+        api_key=endpoint.api_key,
+        timeout_s=timeout,
+        backoff_max_s=config.completion.backoff_max_s,
+        on_state=on_state,
+        server=config.completion.server,
+    )
+    info: GgufInfo | None = None
+    if config.models.gguf and Path(config.models.gguf).expanduser().is_file():
+        # The same file the server runs: its tokens tell the template.
+        try:
+            info = read_gguf_metadata(config.models.gguf)
+        except GgufError as exc:
+            log.warning("models.gguf: %s", exc)
+    return Created(model, info, False, endpoint.model)
+
+
+BACKEND = Backend("openai", create)

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from atoll.completion.backends.llama_cpp import LlamaCppModel
-from atoll.completion.backends.llama_eval import MIN_BATCH
-from atoll.completion.protocols import Generation, Prompt, Segment
-from atoll.completion.worker import CancelFlag
 from atoll.config.models import demo_gguf
+from atoll.models.backends.llama_cpp import LlamaCppModel
+from atoll.models.llama_eval import MIN_BATCH
+from atoll.models.types import Generation, Prompt, Segment
+from atoll.models.worker import CancelFlag
 
 pytestmark = pytest.mark.slow
 

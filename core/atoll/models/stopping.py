@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from atoll.completion.protocols import Prompt
+from atoll.models.types import Prompt
 
 
 def first_stop(text: str, stops: tuple[str, ...]) -> int | None:
