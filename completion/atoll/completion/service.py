@@ -21,6 +21,7 @@ from atoll.completion.factory import BackendError, LoadedBackend, create_backend
 from atoll.completion.protocols import CodeIndex
 from atoll.completion.results import CompletionRequest, CompletionResult
 from atoll.config import AtollConfig
+from atoll.models.registry import registry
 from atoll.models.types import TextModel
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,7 @@ class CompletionService:
             info["history"] = list(self.engine.history)
             if worker is not None:
                 info["busy_after_cancel_ms"] = list(worker.busy_after_cancel_ms)[-32:]
+        info["models"] = registry().describe()
         if self.last:
             info["last"] = self.last
         if self.error:
