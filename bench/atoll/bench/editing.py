@@ -45,6 +45,8 @@ LOOK_S = 0.9
 LOOK_MAX_S = 20.0
 TOKEN_SLACK = 64  # the target: evaluated tokens <= changed tokens + this
 MODEL_SOURCES = ("model", "empty", "cancelled", "abandoned")
+# Completion settings a run may change: `atoll bench editing -o debounce_ms=120`.
+TUNABLE = ("debounce_ms", "time_budget_ms", "warm_idle_ms")
 
 
 @dataclass
@@ -252,7 +254,8 @@ def detect(raw: RawLlama) -> Any:
 
 async def session(ctx: BenchContext, root: Path, source: str) -> dict[str, Any]:
     path = root / "argparse.py"
-    lsp = await start_server(ctx, root)
+    tuned = {k: int(v) for k, v in ctx.options.items() if k in TUNABLE}
+    lsp = await start_server(ctx, root, **tuned)
     rss = [lsp.rss_mib()]
     s = Session(Editor(lsp, path, source), random.Random(13))
     started = time.perf_counter()
