@@ -9,7 +9,6 @@ a client may send when a file gets focus or the cursor jumps.
 from __future__ import annotations
 
 import logging
-import weakref
 from typing import Any
 
 from lsprotocol import types
@@ -18,12 +17,32 @@ from atoll.completion.results import CompletionRequest, CompletionResult
 from atoll.completion.service import CompletionService
 from atoll.server.app import AtollServer, uri_to_path
 from atoll.server.documents import DocumentError, cursor_at, cursor_clamped
+from atoll.server.lsp.per_server import PerServer
 from atoll.server.positions import install as install_fast_positions
 
 log = logging.getLogger(__name__)
 WARM_NOTIFICATION = "atoll/warm"
-_SERVICES: weakref.WeakKeyDictionary[AtollServer, CompletionService] = weakref.WeakKeyDictionary()
 _LEVELS = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}
+
+
+def _service(server: Any) -> CompletionService:
+    def notify(level: str, message: str) -> None:
+        kind = _LEVELS.get(level, types.MessageType.Info)
+        server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def on_model(model: Any) -> None:
+        server.llm = model
+
+    return CompletionService(
+        lambda: server.config,
+        root=lambda: server.root,
+        index=lambda: _index(server),
+        notify=notify,
+        on_model=on_model,
+    )
+
+
+_SERVICES: PerServer[CompletionService] = PerServer(_service)
 
 
 def completion_service(server: AtollServer) -> CompletionService | None:
@@ -125,21 +144,7 @@ def warm(ls: AtollServer, params: Any) -> None:
 
 
 def register(server: AtollServer) -> None:
-    def notify(level: str, message: str) -> None:
-        kind = _LEVELS.get(level, types.MessageType.Info)
-        server.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
-    def on_model(model: Any) -> None:
-        server.llm = model
-
-    service = CompletionService(
-        lambda: server.config,
-        root=lambda: server.root,
-        index=lambda: _index(server),
-        notify=notify,
-        on_model=on_model,
-    )
-    _SERVICES[server] = service
+    service = _SERVICES(server)
     server.status_providers["completion"] = service.status
 
     async def on_initialized() -> None:
