@@ -17,7 +17,6 @@ SOURCE_ROOTS = ("core", "server", "completion", "indexing", "agents", "bench")
 
 # path -> who splits its long functions (the lead empties this list as work lands).
 NOT_YET: dict[str, str] = {
-    "server/atoll/cli/commands/run.py": "agents (issue 14: the run/chat/ask CLI modes)",
     "completion/atoll/completion/engine.py": "completion (issue 13)",
     "bench/atoll/bench/completion.py": "completion (issue 13)",
     "indexing/atoll/indexing/store.py": "index (issue 16)",

@@ -148,7 +148,8 @@ def test_native_tool_calls_against_a_real_llama_server(sample_workspace: Path) -
         model = OpenAIChatModel(base)
         model.check()
         limits = RoleLimits(max_steps=1, max_tokens_per_call=64, context_chars=8000)
-        settings = CrewSettings(roles=("coder",), limits={"coder": limits})
+        # auto would choose constrained output here (it cannot force calls): ask for native.
+        settings = CrewSettings(roles=("coder",), limits={"coder": limits}, tool_protocol="native")
         run = CrewRun.start(
             sample_workspace, "List the files.", model_for=lambda r: model, settings=settings
         )

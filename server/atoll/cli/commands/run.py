@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -23,6 +23,9 @@ from atoll.cli.commands._crew_cli import (
     show_diff,
 )
 from atoll.cli.common import JSON_OPTION, SET_OPTION, choose_workspace, console, fail
+
+if TYPE_CHECKING:
+    from atoll.agents import CrewResult, CrewRun
 
 
 def _replay(root: Path, run_id: str, as_json: bool) -> None:
@@ -44,6 +47,84 @@ def _replay(root: Path, run_id: str, as_json: bool) -> None:
             console.print(f"  [dim]{event['name']} → {escape(out)}[/]", highlight=False)
         elif kind in ("run_start", "run_resume", "run_end", "role_start", "correction"):
             console.print(f"[bold]{kind}[/] {escape(role or event.get('status', ''))}")
+
+
+def _read_task(requirement: Path) -> str:
+    try:
+        task = requirement.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        fail(f"cannot read {requirement}: {exc.strerror or exc}", 2)
+    if not task:
+        fail(f"{requirement} is empty", 2)
+    return task
+
+
+def _work(crew: CrewRun, view: ProgressView, cancel: threading.Event) -> CrewResult:
+    """Run the crew in a thread so that Ctrl-C cancels it cleanly (the transcript stays)."""
+    from atoll.agents import CrewResult
+
+    results: list[Any] = []
+
+    def work() -> None:
+        try:
+            results.append(crew.run())
+        except Exception as exc:  # a bug, not a stop: report it, keep the transcript
+            results.append(exc)
+
+    worker = threading.Thread(target=work, daemon=True)
+    with view.live("the crew is working (Ctrl-C cancels)"):
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+        except KeyboardInterrupt:
+            cancel.set()
+            worker.join()
+    result = results[0]
+    if isinstance(result, Exception):
+        fail(f"the crew failed: {result!r}; transcript: {crew.run_dir}")
+    assert isinstance(result, CrewResult)
+    return result
+
+
+def _apply(result: CrewResult, root: Path) -> dict[str, Any]:
+    from atoll.agents.apply import apply_diff
+
+    applied = apply_diff(result.diff, root)
+    return {
+        "applied": applied.files,
+        "conflicts": applied.conflicts,
+        "refused": [{"path": p, "reason": why} for p, why in applied.refused],
+    }
+
+
+def _print_result(result: CrewResult, summary: dict[str, Any]) -> None:
+    if result.plan:
+        console.rule("plan")
+        console.print(escape(result.plan))
+    console.rule("diff")
+    show_diff(result.diff.unified(), result.run_dir / "result.diff")
+    colour = "green" if result.status == "done" else "yellow"
+    reason = f" ({escape(result.reason)})" if result.reason else ""
+    console.print(f"[{colour}]{result.status}[/]{reason}: {escape(result.diff.stat())}")
+    if "applied" in summary:
+        console.print(f"applied: {', '.join(summary['applied']) or 'nothing'}")
+        if summary["conflicts"]:
+            console.print(
+                f"[yellow]changed meanwhile, not applied:[/] {', '.join(summary['conflicts'])}"
+            )
+        for refused in summary["refused"]:
+            console.print(
+                f"[red]not applied, for safety:[/] {escape(refused['path'])}: "
+                f"{escape(refused['reason'])}"
+            )
+    elif result.diff:
+        console.print(
+            f"review it in {result.run_dir / 'result.diff'}; apply with --apply or `git apply`"
+        )
+    console.print(
+        f"transcript: {result.run_dir / 'transcript.jsonl'} (resume with --resume {result.run_id})"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -68,16 +149,8 @@ def register(app: typer.Typer) -> None:
             return
         if requirement is None and not resume:
             fail("give a REQUIREMENT file, or --resume RUN_ID", 2)
-        task = ""
-        if requirement is not None:
-            try:
-                task = requirement.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                fail(f"cannot read {requirement}: {exc.strerror or exc}", 2)
-            if not task:
-                fail(f"{requirement} is empty", 2)
+        task = _read_task(requirement) if requirement is not None else ""
         from atoll.agents import CrewError, CrewRun, RunBudget
-        from atoll.agents.apply import apply_diff
         from atoll.agents.settings import crew_settings
 
         root, config, pool = setup(workspace, sets, endpoint, mode=mode)
@@ -98,62 +171,13 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), 2)
         if not as_json:
             console.print(f"run [bold]{crew.run_id}[/] in {root}")
-        results: list[Any] = []
-
-        def work() -> None:
-            try:
-                results.append(crew.run())
-            except Exception as exc:  # a bug, not a stop: report it, keep the transcript
-                results.append(exc)
-
-        worker = threading.Thread(target=work, daemon=True)
-        with view.live("the crew is working (Ctrl-C cancels)"):
-            worker.start()
-            try:
-                while worker.is_alive():
-                    worker.join(0.2)
-            except KeyboardInterrupt:
-                cancel.set()
-                worker.join()
-        result = results[0]
-        if isinstance(result, Exception):
-            fail(f"the crew failed: {result!r}; transcript: {crew.run_dir}")
+        result = _work(crew, view, cancel)
         summary = result.to_json()
         if apply and result.diff and result.status != "cancelled":
-            applied = apply_diff(result.diff, root)
-            summary.update(
-                applied=applied.files,
-                conflicts=applied.conflicts,
-                refused=[{"path": p, "reason": why} for p, why in applied.refused],
-            )
+            summary.update(_apply(result, root))
         if as_json:
             sys.stdout.write(json.dumps({"event": "result", **summary}, default=str) + "\n")
         else:
-            if result.plan:
-                console.rule("plan")
-                console.print(escape(result.plan))
-            console.rule("diff")
-            show_diff(result.diff.unified(), result.run_dir / "result.diff")
-            colour = "green" if result.status == "done" else "yellow"
-            reason = f" ({escape(result.reason)})" if result.reason else ""
-            console.print(f"[{colour}]{result.status}[/]{reason}: {escape(result.diff.stat())}")
-            if "applied" in summary:
-                console.print(f"applied: {', '.join(summary['applied']) or 'nothing'}")
-                if summary["conflicts"]:
-                    console.print(
-                        f"[yellow]changed meanwhile, not applied:[/] {', '.join(summary['conflicts'])}"
-                    )
-                for refused in summary["refused"]:
-                    console.print(
-                        f"[red]not applied, for safety:[/] {escape(refused['path'])}: "
-                        f"{escape(refused['reason'])}"
-                    )
-            elif result.diff:
-                console.print(
-                    f"review it in {result.run_dir / 'result.diff'}; apply with --apply or `git apply`"
-                )
-            console.print(
-                f"transcript: {result.run_dir / 'transcript.jsonl'} (resume with --resume {result.run_id})"
-            )
+            _print_result(result, summary)
         if result.status != "done" or summary.get("refused"):
             raise typer.Exit(1)
