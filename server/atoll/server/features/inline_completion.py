@@ -17,8 +17,8 @@ from atoll.completion.results import CompletionRequest, CompletionResult
 from atoll.completion.service import CompletionService
 from atoll.server.app import AtollServer, uri_to_path
 from atoll.server.documents import DocumentError, cursor_at, cursor_clamped
+from atoll.server.lsp.codec import install as install_fast_positions
 from atoll.server.lsp.per_server import PerServer
-from atoll.server.positions import install as install_fast_positions
 
 log = logging.getLogger(__name__)
 WARM_NOTIFICATION = "atoll/warm"

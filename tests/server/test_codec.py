@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from atoll.server.positions import FastPositionCodec
+from atoll.server.lsp.codec import FastPositionCodec
 
 ENCODINGS = [types.PositionEncodingKind.Utf16, types.PositionEncodingKind.Utf8]
 TEXT = st.lists(st.sampled_from(["a", " ", "é", "中", "😀", "\n", "\r\n"]), max_size=40).map(
