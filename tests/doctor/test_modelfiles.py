@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from atoll.completion.gguf import write_gguf
 from atoll.config.models import demo_embedding, demo_gguf
 from atoll.doctor.modelfiles import describe_embedding, describe_gguf, load_gguf_vocab, sha256_file
+from atoll.models.gguf import write_gguf
 
 QWEN_TOKENS = [
     "a",

@@ -22,6 +22,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from atoll.cli.demo.clients import CLIENTS, capabilities_for
+from tests.e2e.llamacpp import server_command
 
 StartServer = Callable[..., Awaitable[LanguageClient]]
 
@@ -98,7 +99,8 @@ def launch_llama_server(
     log_path: Path, *extra: str, port: int = 0, n_ctx: int = 4096, api_key: str = ""
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``python -m llama_cpp.server`` on the demo GGUF on a loopback port (``0``: a
-    free one), requiring ``api_key`` when one is given.
+    free one), requiring ``api_key`` when one is given (with atoll's load guard, see
+    :mod:`tests.e2e.llamacpp`).
 
     Returns the process and its base URL ``http://127.0.0.1:<port>/v1`` once it answers.
     """
@@ -110,9 +112,9 @@ def launch_llama_server(
     base = f"http://127.0.0.1:{port}/v1"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+            server_command("--model", str(gguf), "--host", "127.0.0.1",
              "--port", str(port), "--n_ctx", str(n_ctx),
-             *(["--api_key", api_key] if api_key else []), *extra],
+             *(["--api_key", api_key] if api_key else []), *extra),
             stdout=subprocess.DEVNULL,
             stderr=log,
         )  # fmt: skip

@@ -139,7 +139,14 @@ async def test_completion_from_the_tiny_model_then_typeahead_and_cache(
 async def test_cancel_request_stops_the_decode(start_server: StartServer, tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    settings = {"completion": {"time_budget_ms": 60000, "max_tokens": 400, "multiline": "always"}}
+    # No warming: "busy" below must mean this request's decode.
+    completion = {
+        "time_budget_ms": 60000,
+        "max_tokens": 400,
+        "multiline": "always",
+        "warmup": False,
+    }
+    settings = {"completion": completion}
     lsp = await start_server(workspace, settings=settings, env=ENV)
     await wait_ready(lsp)
     # Long rows: the model keeps writing them, a decode of hundreds of tokens.

@@ -10,7 +10,6 @@ Messages are OpenAI-format dicts; answers are plain :class:`AssistantMessage` va
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import time
@@ -130,69 +129,45 @@ def _plain_messages(messages: Sequence[Message]) -> list[dict[str, str]]:
     ]
 
 
-@functools.lru_cache(maxsize=32)
-def _grammar(schema_json: str) -> Any:
-    from llama_cpp.llama_grammar import LlamaGrammar
-
-    return LlamaGrammar.from_json_schema(schema_json, verbose=False)
-
-
-def llama_chat_completion(
-    llama: Any,
-    messages: Sequence[Message],
-    *,
-    max_tokens: int,
-    temperature: float = 0.0,
-    seed: int | None = None,
-    schema: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """One chat completion on a loaded ``llama_cpp.Llama``.
-
-    ``schema`` (a JSON schema) becomes a llama.cpp grammar, so the answer matches it
-    token by token. The one place the crew calls llama.cpp in-process.
-    """
-    # Key order matters (the tool name before its arguments): keep it as given.
-    grammar = _grammar(json.dumps(schema)) if schema else None
-    out: dict[str, Any] = llama.create_chat_completion(
-        messages=_plain_messages(messages),
-        max_tokens=max_tokens,
-        temperature=temperature,
-        seed=seed,
-        grammar=grammar,
-    )
-    return out
-
-
 class LlamaCppChatModel:
-    """llama-cpp-python in-process: the offline default when no endpoint is configured.
+    """The in-process llama.cpp model: the offline default when no endpoint is configured.
 
-    Small local models rarely manage native tool calls; a grammar holds them to the
-    action schema instead. One instance may serve every role; calls are serialised.
+    It is the process's one loaded copy (:func:`atoll.models.registry`): in ``atoll
+    serve`` the same instance completion and hover use, whose worker runs the crew's
+    calls after any waiting completion or explanation. Small local models rarely manage
+    native tool calls; a grammar holds them to the action schema instead.
     """
 
     capabilities = Capabilities(structured="grammar")
 
-    def __init__(self, gguf: Path, *, n_ctx: int = 4096, n_threads: int = 0) -> None:
+    def __init__(
+        self, gguf: Path, *, n_ctx: int = 4096, n_threads: int = 0, spec: Any = None
+    ) -> None:
+        from atoll.models.registry import LocalSpec
+
         self.path = gguf
         self.name = gguf.name
-        self.n_ctx = n_ctx
-        self.n_threads = n_threads
+        self.spec: LocalSpec = spec or LocalSpec(gguf, n_ctx, n_threads)
         self.temperature = 0.0
         self.seed: int | None = None  # set per sample by the benchmark (pass@k)
-        self._llama: Any = None
+        self._lease: Any = None
         self._lock = threading.Lock()
 
-    def _load(self) -> Any:
-        if self._llama is None:
-            from llama_cpp import Llama
+    def _model(self) -> Any:
+        """The shared model, loaded on first use (from this thread: the crew's)."""
+        from atoll.models.registry import registry
 
-            self._llama = Llama(
-                model_path=str(self.path),
-                n_ctx=self.n_ctx,
-                n_threads=self.n_threads or None,
-                verbose=False,
-            )
-        return self._llama
+        with self._lock:
+            if self._lease is None:
+                self._lease = registry().local(self.spec)
+            return self._lease.local
+
+    @classmethod
+    def for_config(cls, config: Any, gguf: Path) -> LlamaCppChatModel:
+        """The model ``config.models`` describes: the same instance completion loads."""
+        from atoll.models.registry import LocalSpec
+
+        return cls(gguf, spec=LocalSpec.of(config, gguf))
 
     def complete(
         self,
@@ -202,23 +177,28 @@ class LlamaCppChatModel:
         max_tokens: int = 1024,
         schema: dict[str, Any] | None = None,
     ) -> AssistantMessage:
-        with self._lock:
-            try:
-                out = llama_chat_completion(
-                    self._load(),
-                    messages,
-                    max_tokens=max_tokens,
-                    temperature=self.temperature,
-                    seed=self.seed,
-                    schema=schema,
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise EndpointError(f"llama.cpp ({self.name}) failed: {exc}") from None
+        try:
+            out = self._model().chat_completion(
+                _plain_messages(messages),
+                max_tokens=max_tokens,
+                temperature=self.temperature,
+                seed=self.seed,
+                schema=schema,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise EndpointError(f"llama.cpp ({self.name}) failed: {exc}") from None
         usage = out.get("usage") or {}
         return AssistantMessage(
             content=out["choices"][0]["message"].get("content") or "",
             usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
         )
+
+    def close(self) -> None:
+        """Let go of the shared model (the last user frees it)."""
+        with self._lock:
+            lease, self._lease = self._lease, None
+        if lease is not None:
+            lease.close()
 
 
 Script = str | AssistantMessage | Callable[[Sequence[Message]], "str | AssistantMessage"]

@@ -83,7 +83,8 @@ def crew_settings(config: AtollConfig, root: Path | None = None) -> CrewSettings
 class ModelPool:
     """One model object per distinct endpoint: roles sharing an endpoint share a client.
 
-    With no base URL anywhere, every role runs on the in-process llama.cpp model.
+    With no base URL anywhere, every role runs on the in-process llama.cpp model: the
+    process's one copy (see :mod:`atoll.models.registry`), shared with completion.
     """
 
     def __init__(self, config: AtollConfig, gguf: Callable[[], Path] | None = None) -> None:
@@ -113,11 +114,7 @@ class ModelPool:
                     native_tools=self.config.agents.tool_protocol != "text",
                 )
             else:
-                self._models[key] = LlamaCppChatModel(
-                    self._gguf_path(),
-                    n_ctx=self.config.models.n_ctx,
-                    n_threads=self.config.models.n_threads,
-                )
+                self._models[key] = LlamaCppChatModel.for_config(self.config, self._gguf_path())
         return self._models[key]
 
     def _gguf_path(self) -> Path:

@@ -112,8 +112,8 @@ def _cursors(text: str, n: int) -> list[tuple[int, int]]:
 async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
     from atoll.completion.engine import CompletionEngine
     from atoll.completion.factory import create_backend
-    from atoll.completion.protocols import Prompt
     from atoll.config import load_config
+    from atoll.models.types import Prompt
 
     text = SAMPLE.read_text()
     target = root / "models.py"
@@ -141,7 +141,7 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
             model_ms.append(inside)
             server_overhead.append(elapsed - inside)
             offset = sum(len(x) + 1 for x in text.split("\n")[:line]) + col
-            prompt, _ = engine.build_prompt(text[:offset], text[offset:], target)
+            prompt = engine.build_prompt(text, offset, target)
             prompt = Prompt(prompt.segments, (*prompt.stop, "\n"))  # single-line, as served
             start = time.perf_counter()
             await backend.model.complete(prompt, max_tokens=8)

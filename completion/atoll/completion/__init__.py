@@ -13,16 +13,10 @@ Nothing here imports llama.cpp or openai at import time.
 """
 
 from atoll.completion.engine import CompletionEngine, CompletionRequest, CompletionResult
-from atoll.completion.gguf import GgufError, GgufInfo, read_gguf_metadata
-from atoll.completion.protocols import (
-    CodeIndex,
-    Generation,
-    ModelUnavailableError,
-    Prompt,
-    Segment,
-    TextModel,
-)
+from atoll.completion.protocols import CodeIndex
 from atoll.completion.templates import FimTemplate, detect_template, template_by_name
+from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
+from atoll.models.types import Generation, ModelUnavailableError, Prompt, Segment, TextModel
 
 __all__ = [
     "CodeIndex",

@@ -54,38 +54,43 @@ class LruCache:
 class Shown:
     """The last suggestion offered in a document, with where it was offered."""
 
-    prefix: str
-    suffix: str
+    offset: int  # the cursor (absolute, in characters)
+    tail: str  # the text just before the cursor
+    suffix: str  # the text after it (bounded)
     text: str
 
 
 class TypeAhead:
     """Remembers the last suggestion per document and continues it while it matches."""
 
+    TAIL = 256  # characters before the cursor that must still be the same
+
     def __init__(self) -> None:
         self._shown: dict[str, Shown] = {}
         self.hits = 0
 
-    def remember(self, uri: str, prefix: str, suffix: str, text: str) -> None:
+    def remember(self, uri: str, offset: int, prefix: str, suffix: str, text: str) -> None:
+        """``prefix`` ends at the cursor ``offset``; ``suffix`` starts there."""
         if text:
-            self._shown[uri] = Shown(prefix, suffix, text)
+            self._shown[uri] = Shown(offset, prefix[-self.TAIL :], suffix, text)
 
     def forget(self, uri: str) -> None:
         self._shown.pop(uri, None)
 
-    def continuation(self, uri: str, prefix: str, suffix: str) -> str | None:
+    def continuation(self, uri: str, offset: int, prefix: str, suffix: str) -> str | None:
         """The rest of the shown suggestion if the user typed its beginning."""
         shown = self._shown.get(uri)
-        if shown is None or suffix != shown.suffix or len(prefix) < len(shown.prefix):
+        if shown is None or suffix != shown.suffix or offset < shown.offset:
             return None
-        typed_len = len(prefix) - len(shown.prefix)
-        if typed_len >= len(shown.text):
+        typed_len = offset - shown.offset
+        if typed_len >= len(shown.text) or typed_len > len(prefix):
             return None
-        # Compare only the typed part and the text right before it: cheap on big files.
-        if prefix[len(shown.prefix) :] != shown.text[:typed_len]:
+        typed = prefix[len(prefix) - typed_len :]
+        if typed != shown.text[:typed_len]:
             return None
-        tail = min(len(shown.prefix), 256)
-        if tail and prefix[len(shown.prefix) - tail : len(shown.prefix)] != shown.prefix[-tail:]:
+        before = prefix[: len(prefix) - typed_len]
+        need = min(len(before), len(shown.tail))
+        if need and before[-need:] != shown.tail[-need:]:
             return None
         self.hits += 1
         return shown.text[typed_len:]

@@ -1,9 +1,8 @@
-"""What goes into a prompt besides the cursor: token-cut windows and index snippets.
+"""What goes into a prompt besides the cursor's own file: index snippets, recent edits.
 
-Windows are cut by tokens, on line boundaries, and the prefix window starts on a
-fixed grid of lines, so while the user types, the prompt's beginning stays the same
-and llama.cpp reuses its KV cache. Snippets are chosen from the lines *above* the
-cursor line only, for the same reason: typing within a line never changes them.
+Snippets are chosen from the lines *above* the cursor line only, so typing within a
+line never changes them (and the prompt's beginning, where they go, stays the same).
+The file's own windows are in :mod:`atoll.completion.window`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from atoll.completion.templates import ContextFile
 
 log = logging.getLogger(__name__)
 Counter = Callable[[str], int]
-GRID_LINES = 16  # the prefix window starts on a multiple of this many lines
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 _KEYWORDS = frozenset(
     [
@@ -105,60 +103,6 @@ def comment_mark(path: str) -> str:
     return languages.comment_marker(path)
 
 
-class TokenCounter:
-    """Counts tokens per line with a small memo (lines repeat across keystrokes)."""
-
-    def __init__(self, count: Counter, size: int = 4096) -> None:
-        self._count = count
-        self._memo: OrderedDict[str, int] = OrderedDict()
-        self._size = size
-
-    def __call__(self, text: str) -> int:
-        found = self._memo.get(text)
-        if found is not None:
-            return found
-        n = self._count(text) if text else 0
-        self._memo[text] = n
-        if len(self._memo) > self._size:
-            self._memo.popitem(last=False)
-        return n
-
-
-def prefix_window(prefix: str, budget: int, count: Counter, grid: int = GRID_LINES) -> str:
-    """The end of ``prefix`` within ``budget`` tokens, starting on a grid line.
-
-    The cursor line's text is always kept. The start moves only when the window
-    must shrink past a grid boundary, so consecutive prompts share their beginning.
-    """
-    lines = prefix.split("\n")
-    total = count(lines[-1])
-    first = len(lines) - 1
-    for i in range(len(lines) - 2, -1, -1):
-        cost = count(lines[i]) + 1  # the newline
-        if total + cost > budget:
-            break
-        total += cost
-        first = i
-    start = -(-first // grid) * grid  # the first grid line at or after `first`
-    if start > len(lines) - 1:
-        start = first
-    return "\n".join(lines[start:])
-
-
-def suffix_window(suffix: str, budget: int, count: Counter) -> str:
-    """The beginning of ``suffix`` within ``budget`` tokens, in whole lines."""
-    lines = suffix.split("\n")
-    kept = [lines[0]]
-    total = count(lines[0])
-    for line in lines[1:]:
-        cost = count(line) + 1
-        if total + cost > budget:
-            break
-        total += cost
-        kept.append(line)
-    return "\n".join(kept)
-
-
 @dataclass(frozen=True)
 class Edit:
     path: str
@@ -169,16 +113,25 @@ class Edit:
 class RecentEdits:
     """A ring of chunks around recent edit positions, as llama.vscode keeps."""
 
+    # A chunk is a few short lines whatever the file holds (a minified line, a blob).
+    LINE_CHARS = 200
+
     def __init__(self, size: int = 8, radius: int = 6) -> None:
         self._ring: deque[Edit] = deque(maxlen=max(0, size))
         self.radius = radius
 
-    def record(self, path: str, text: str, line: int) -> None:
+    def record(self, path: str, text: str, line: int, offset: int | None = None) -> None:
+        """Remember the lines around ``line`` (at character ``offset`` when known, which
+        saves splitting the whole text)."""
         if self._ring.maxlen == 0:
             return
-        lines = text.split("\n")
-        lo, hi = max(0, line - self.radius), min(len(lines), line + self.radius + 1)
-        chunk = "\n".join(lines[lo:hi]).strip("\n")
+        if offset is None:
+            lines = text.split("\n")
+            lo, hi = max(0, line - self.radius), min(len(lines), line + self.radius + 1)
+            around = lines[lo:hi]
+        else:
+            around = _lines_around(text, offset, self.radius)
+        chunk = "\n".join(ln[: self.LINE_CHARS] for ln in around).strip("\n")
         # One entry per region: a newer edit near the same line replaces the older.
         for old in list(self._ring):
             if old.path == path and abs(old.line - line) <= self.radius:
@@ -189,6 +142,24 @@ class RecentEdits:
     def snippets(self, exclude: str) -> list[ContextFile]:
         """Most recent first, other files only."""
         return [ContextFile(e.path, e.text) for e in reversed(self._ring) if e.path != exclude]
+
+
+def _lines_around(text: str, offset: int, radius: int, limit: int = 64 * 1024) -> list[str]:
+    """The lines within ``radius`` of the one holding ``offset``, found by scanning
+    outwards from it (never more than ``limit`` characters of them)."""
+    start = offset
+    for _ in range(radius + 1):
+        start = text.rfind("\n", 0, start)
+        if start < 0:
+            break
+    end = offset - 1
+    for _ in range(radius + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            end = len(text)
+            break
+    start += 1  # after the newline (or 0)
+    return text[start : min(end, start + limit)].split("\n")
 
 
 def identifiers_near(lines: Sequence[str], limit: int = 8) -> list[str]:

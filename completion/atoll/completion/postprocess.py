@@ -115,7 +115,9 @@ def _cut_suffix_overlap(text: str, ctx: CursorContext) -> str:
         first, sep, tail = text.partition("\n")
         stripped = first.rstrip()
         if stripped.endswith(rest):
-            first = stripped[: len(stripped) - len(rest)]
+            # What follows was written after the rest of the line: it has no place
+            # before it, where the suggestion goes.
+            return stripped[: len(stripped) - len(rest)]
         text = first + sep + tail
     following = [ln.strip() for ln in ctx.next_lines if ln.strip()]
     if following and "\n" in text:

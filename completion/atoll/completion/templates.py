@@ -3,8 +3,12 @@
 Each template renders a prefix, a suffix, the file path and context files (other
 files' snippets) into a :class:`~atoll.completion.protocols.Prompt` of segments, so
 the backend can map special tokens to ids and never tokenizes user code as special.
-The order is chosen so what changes while typing (the end of the prefix, the suffix)
-comes last, letting llama.cpp reuse the KV cache of everything before it.
+The order is chosen so what changes while typing comes last, letting the KV cache of
+everything before it be reused: the prefix arrives as blocks (each its own segment, see
+``atoll.completion.window``), and with a fill-in-the-middle template the block the
+cursor is in goes after the middle token (``middle``), as llama.cpp's ``/infill`` does
+with the cursor line. Typing, Enter and backspace then change only the prompt's end;
+the suffix is evaluated again only when the cursor enters a new block.
 """
 
 from __future__ import annotations
@@ -12,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from atoll.completion.gguf import GgufInfo
-from atoll.completion.protocols import Prompt, Segment
+from atoll.models.gguf import GgufInfo
+from atoll.models.types import Infill, Prompt, Segment
 
 
 @dataclass(frozen=True)
@@ -51,15 +55,22 @@ class FimTemplate:
 
     def render(
         self,
-        prefix: str,
+        prefix: str | Sequence[str],
         suffix: str,
         *,
         path: str = "",
         context: Sequence[ContextFile] = (),
         repo: str = "",
         comment: str | None = None,
+        middle: str = "",
     ) -> Prompt:
-        """The prompt for a cursor between ``prefix`` and ``suffix``."""
+        """The prompt for a cursor between ``prefix`` + ``middle`` and ``suffix``.
+
+        ``prefix`` may be a sequence of blocks (one segment each); ``middle`` is text
+        right before the cursor that goes after the middle token (with a FIM template;
+        prefix-only prompts simply continue with it).
+        """
+        parts = [prefix] if isinstance(prefix, str) else list(prefix)
         mark = comment or self.comment
         segments: list[Segment] = []
         if self.repo_level and (context or path):
@@ -71,33 +82,30 @@ class FimTemplate:
         else:
             head = _comment_header(path, context, mark)
         if not self.fim:
-            segments.append(Segment(head + prefix))
+            segments += [Segment(head), *map(Segment, parts), Segment(middle)]
         elif self.order == "spm":
-            segments += [
-                Segment(self.suffix, True),
-                Segment(suffix),
-                Segment(self.prefix, True),
-                Segment(head + prefix),
-            ]
+            segments += [Segment(self.suffix, True), Segment(suffix), Segment(self.prefix, True)]
+            segments += [Segment(head), *map(Segment, parts)]
+            if self.middle:
+                segments.append(Segment(self.middle, True))
+            segments.append(Segment(middle))
         elif self.spaced:
+            parts[0] = " " + head + parts[0]
+            parts[-1] += " "
+            segments += [Segment(self.prefix, True), *map(Segment, parts)]
             segments += [
-                Segment(self.prefix, True),
-                Segment(" " + head + prefix + " "),
                 Segment(self.suffix, True),
                 Segment(suffix + " "),
                 Segment(self.middle, True),
             ]
+            segments.append(Segment(middle))
         else:
-            segments += [
-                Segment(self.prefix, True),
-                Segment(head + prefix),
-                Segment(self.suffix, True),
-                Segment(suffix),
-                Segment(self.middle, True),
-            ]
-        if self.order == "spm" and self.middle:
-            segments.append(Segment(self.middle, True))
-        return Prompt(tuple(s for s in segments if s.text), self.stop)
+            segments += [Segment(self.prefix, True), Segment(head), *map(Segment, parts)]
+            segments += [Segment(self.suffix, True), Segment(suffix), Segment(self.middle, True)]
+            segments.append(Segment(middle))
+        extra = tuple((item.path, item.text) for item in context)
+        infill = Infill("".join(parts), suffix, middle, extra) if self.fim else None
+        return Prompt(tuple(s for s in segments if s.text), self.stop, infill=infill)
 
 
 def _comment_header(path: str, context: Sequence[ContextFile], mark: str) -> str:

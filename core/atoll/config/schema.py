@@ -48,6 +48,9 @@ class ModelsConfig:
     n_ctx: int = 4096
     n_threads: int = 0  # 0: let llama.cpp choose
     n_gpu_layers: int = 0
+    # llama.cpp's extra CPU buffer types (weight repacking, AMX): faster prompts where
+    # they work, a crash at the first decode on AMX CPUs with a native wheel (off).
+    cpu_extra_buffers: bool = field(default=False, metadata=MACHINE)
     embedding: str = field(default="", metadata=MACHINE)  # sentence-transformers folder or name
 
 
@@ -72,6 +75,10 @@ class CompletionConfig:
     multiline: Literal["auto", "always", "never"] = "auto"
     recent_edits: int = 8  # ring of recently edited chunks offered as context
     backoff_max_s: float = 30.0  # longest wait before retrying a server that is down
+    # Warm the prompt at an edit once the user pauses this long (0: only on open).
+    warm_idle_ms: int = 300
+    # What serves completion.endpoint: "auto" asks it (llama.cpp's server gets /infill).
+    server: Literal["auto", "llama.cpp", "vllm", "openai"] = field(default="auto", metadata=MACHINE)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Describe model files on disk without running them: GGUF headers, embedding folders.
 
 ``atoll models`` and ``atoll doctor`` both read these reports. The GGUF header is read
-by :mod:`atoll.completion.gguf` (one parser for the whole code base) and the FIM
+by :mod:`atoll.models.gguf` (one parser for the whole code base) and the FIM
 template is the one :func:`atoll.completion.detect_template` picks, so the report and
 the completion engine always agree.
 """
@@ -65,9 +65,9 @@ def _fim_template_name(info: Any) -> str:
 def describe_gguf(path: Path) -> GgufReport:
     """Read ``path``'s header: architecture, quantisation, context and FIM support."""
     try:
-        from atoll.completion.gguf import GgufError, read_gguf_metadata
+        from atoll.models.gguf import GgufError, read_gguf_metadata
     except ImportError:  # pragma: no cover - the completion package ships with atoll
-        return GgufReport(path, ok=False, error="atoll.completion.gguf is not installed")
+        return GgufReport(path, ok=False, error="atoll.models.gguf is not installed")
     try:
         info = read_gguf_metadata(path)
     except GgufError as exc:

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
-from atoll.completion.protocols import TextModel
 from atoll.config import AtollConfig, LoadedConfig, load_config
+from atoll.models.types import TextModel
 from atoll.server import features
 from atoll.server.logs import attach_client_log_handler, set_log_level
 from atoll.server.lsp.conversions import WARNING, show_message, uri_to_path

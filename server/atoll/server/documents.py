@@ -6,6 +6,7 @@ position maths are :mod:`atoll.server.lsp.texts` and :mod:`atoll.server.lsp.posi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from atoll.server.app import AtollServer
 from atoll.server.lsp import positions
 from atoll.server.lsp.conversions import uri_to_path
 from atoll.server.lsp.texts import OpenTexts, TextError, read_disk
+
+log = logging.getLogger(__name__)
 
 
 class DocumentError(ValueError):
@@ -91,3 +94,28 @@ def cursor_at(server: AtollServer, uri: str, position: types.Position) -> Cursor
     except positions.PositionError as exc:
         raise DocumentError(f"{exc} in {uri}") from None
     return Cursor(uri, uri_to_path(uri), text, offset, position.line, version)
+
+
+def cursor_clamped(
+    server: AtollServer, uri: str, position: types.Position
+) -> tuple[str, int, types.Position] | None:
+    """Text, offset and position of a cursor, a character past the line's end clamped
+    to it; None when there is nothing there (unreadable document, line past the end)."""
+    try:
+        cursor = cursor_at(server, uri, position)
+        return cursor.text, cursor.offset, position
+    except DocumentError:
+        pass
+    try:
+        text = document_text(server, uri)
+    except DocumentError as exc:
+        log.info("no completion for %s: %s", uri, exc)
+        return None
+    end = positions.line_end(text, position.line, positions.encoding_of(server))
+    if end is None:
+        return None  # past the end: an empty answer, not a guess
+    try:
+        cursor = cursor_at(server, uri, end)
+    except DocumentError:
+        return None
+    return cursor.text, cursor.offset, end

@@ -12,7 +12,7 @@ import re
 from lsprotocol import types
 
 from atoll.server.app import AtollServer
-from atoll.server.features.inline_completion import completion_feature
+from atoll.server.features.inline_completion import complete_at, completion_service
 
 _WORD = re.compile(r"[A-Za-z0-9_]*$")
 LABEL_CHARS = 60
@@ -63,15 +63,18 @@ def register(server: AtollServer) -> None:
     async def completion(
         ls: AtollServer, params: types.CompletionParams
     ) -> types.CompletionList | None:
-        feature = completion_feature(ls)
-        if feature is None or not wants_items(ls) or not ls.config.completion.enabled:
+        if (
+            completion_service(ls) is None
+            or not wants_items(ls)
+            or not ls.config.completion.enabled
+        ):
             return types.CompletionList(is_incomplete=False, items=[])
         invoked = (
             params.context is not None
             and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
         )
-        result, position = await feature.complete_at(
-            params.text_document.uri, params.position, automatic=not invoked
+        result, position = await complete_at(
+            ls, params.text_document.uri, params.position, automatic=not invoked
         )
         if result is None or not result.text:
             return types.CompletionList(is_incomplete=True, items=[])

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from atoll.completion.worker import (
+from atoll.models.worker import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETION,
     JobSkippedError,

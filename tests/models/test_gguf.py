@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from atoll.completion.gguf import (
+from atoll.completion.templates import detect_template
+from atoll.config.models import demo_gguf
+from atoll.models.gguf import (
     TOKEN_CONTROL,
     TOKEN_NORMAL,
     GgufError,
     read_gguf_metadata,
     write_gguf,
 )
-from atoll.completion.templates import detect_template
-from atoll.config.models import demo_gguf
 
 
 def test_demo_model_metadata() -> None:
