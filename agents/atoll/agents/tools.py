@@ -18,35 +18,10 @@ from atoll.agents.errors import LimitExceeded, RoleFinished, ToolError
 from atoll.agents.models import ToolCall, ToolSchema
 from atoll.agents.sandbox import Sandbox
 from atoll.agents.staging import StagedWorkspace
+from atoll.codeindex import HitLike, SymbolLike
 
 MAX_READ_LINES = 400
 MAX_READ_CHARS = 16000
-
-
-class SearchHitLike(Protocol):
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def symbol(self) -> str: ...
-
-
-class SymbolLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def signature(self) -> str: ...
-    @property
-    def kind_name(self) -> str: ...
 
 
 class CodeIndex(Protocol):
@@ -59,7 +34,7 @@ class CodeIndex(Protocol):
         *,
         language: str | None = None,
         path_prefix: str | None = None,
-    ) -> Sequence[SearchHitLike]: ...
+    ) -> Sequence[HitLike]: ...
 
     def find_symbols(self, query: str, limit: int = 50) -> Sequence[SymbolLike]: ...
 

@@ -4,48 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Protocol
 
+from atoll.codeindex import HitLike, SymbolLike
 
-class SymbolLike(Protocol):
-    """The fields of :class:`atoll.indexing.Symbol` that hover reads."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> int: ...
-    @property
-    def container(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def sel_start_line(self) -> int: ...
-    @property
-    def signature(self) -> str: ...
-    @property
-    def doc(self) -> str: ...
-    @property
-    def references(self) -> int: ...
-
-
-class HitLike(Protocol):
-    """The fields of :class:`atoll.indexing.SearchHit` that hover reads."""
-
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def text(self) -> str: ...
+__all__ = ["ChatModel", "HitLike", "SymbolLike", "SymbolSource"]
 
 
 class SymbolSource(Protocol):

@@ -1,0 +1,61 @@
+"""The index as its users see it: the shapes of what it answers, as Protocols.
+
+Completion, hover and the crew read the index's answers (``atoll.indexing.Symbol`` and
+``atoll.indexing.SearchHit``) through these, so none of them depends on the indexing
+engine, and a test can hand them any object with the fields it reads. Each user
+describes the few index methods it calls in its own small Protocol, in these terms.
+Lines are 0-based, paths absolute.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+__all__ = ["HitLike", "SymbolLike"]
+
+
+class SymbolLike(Protocol):
+    """One definition the index found (:class:`atoll.indexing.Symbol`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> int: ...  # an LSP SymbolKind value
+    @property
+    def kind_name(self) -> str: ...  # "class", "function", ...
+    @property
+    def container(self) -> str: ...  # the qualified container, "" at top level
+    @property
+    def path(self) -> Path: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def start_line(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+    @property
+    def sel_start_line(self) -> int: ...  # the line of the name itself
+    @property
+    def signature(self) -> str: ...
+    @property
+    def doc(self) -> str: ...  # the first docstring or doc-comment line
+    @property
+    def references(self) -> int: ...
+
+
+class HitLike(Protocol):
+    """One piece of code a search found (:class:`atoll.indexing.SearchHit`)."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def start_line(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def symbol(self) -> str: ...  # the enclosing definition's path, "" for a line window
+    @property
+    def score(self) -> float: ...
