@@ -12,10 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["HitLike", "SymbolLike"]
+__all__ = ["HitLike", "Span", "SymbolLike"]
 
 
-class SymbolLike(Protocol):
+class Span(Protocol):
+    """Lines of one file: what a symbol and a search hit both are."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def start_line(self) -> int: ...
+    @property
+    def end_line(self) -> int: ...
+
+
+class SymbolLike(Span, Protocol):
     """One definition the index found (:class:`atoll.indexing.Symbol`)."""
 
     @property
@@ -27,13 +38,7 @@ class SymbolLike(Protocol):
     @property
     def container(self) -> str: ...  # the qualified container, "" at top level
     @property
-    def path(self) -> Path: ...
-    @property
     def language(self) -> str: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
     @property
     def sel_start_line(self) -> int: ...  # the line of the name itself
     @property
@@ -44,15 +49,9 @@ class SymbolLike(Protocol):
     def references(self) -> int: ...
 
 
-class HitLike(Protocol):
+class HitLike(Span, Protocol):
     """One piece of code a search found (:class:`atoll.indexing.SearchHit`)."""
 
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
     @property
     def text(self) -> str: ...
     @property
