@@ -9,11 +9,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from atoll.config import AtollConfig, load_config
-from atoll.indexing import WorkspaceIndex
+from atoll.indexing import WorkspaceIndex, aside
 
 
 def config(root: Path, **sets: str) -> AtollConfig:
@@ -80,6 +81,30 @@ def test_corrupt_database_is_set_aside(sample_workspace: Path) -> None:
     assert idx.store.recovered_from is not None and idx.store.recovered_from.exists()
     assert idx.index_all().symbols > 20
     idx.close()
+
+
+def test_damaged_twice_in_one_second_keeps_both(
+    sample_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second set-aside within the same second neither overwrites nor fails on the first."""
+    monkeypatch.setattr(aside, "time", SimpleNamespace(strftime=lambda _fmt: "20261202000000"))
+    folder = sample_workspace / ".atoll"
+    folder.mkdir()
+    kept = []
+    for n in range(2):
+        (folder / "index.db").write_bytes(f"garbage {n}".encode() * 1000)
+        idx = WorkspaceIndex.open(sample_workspace, config(sample_workspace))
+        assert idx.store.recovered_from is not None
+        kept.append(idx.store.recovered_from)
+        idx.close()
+    assert kept[0] != kept[1]
+    assert [p.read_bytes()[:9] for p in kept] == [b"garbage 0", b"garbage 1"]
+    shard = folder / "vectors" / "shard"
+    for n in range(2):
+        shard.mkdir(parents=True)
+        (shard / "data").write_text(str(n))
+        aside.set_aside(shard, "replaced")
+    assert sorted(p.read_text() for p in folder.glob("vectors/shard.replaced-*/data")) == ["0", "1"]
 
 
 def test_killed_during_indexing_leaves_an_index_that_opens(tmp_path: Path) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from atoll.indexing.analyze import FileState
+from atoll.indexing.aside import aside_name
 from atoll.indexing.files import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -188,9 +188,8 @@ class SymbolStore:
         Returns the new name of a damaged database (None for one of another format:
         nothing went wrong, the user need not be told).
         """
-        stamp = time.strftime("%Y%m%d%H%M%S")
         tag = "old-format" if isinstance(exc, OldSchemaError) else "corrupt"
-        target = self.path.with_name(f"{self.path.name}.{tag}-{stamp}")
+        target = aside_name(self.path, tag)
         log.warning(
             "index database %s is %s (%s): set aside as %s, rebuilding",
             self.path,
@@ -198,7 +197,7 @@ class SymbolStore:
             exc,
             target.name,
         )
-        self.path.replace(target)
+        self.path.rename(target)
         for suffix in ("-wal", "-shm"):
             side = Path(f"{self.path}{suffix}")
             if side.exists():

@@ -18,10 +18,11 @@ import hashlib
 import json
 import logging
 import re
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
+
+from atoll.indexing.aside import set_aside
 
 log = logging.getLogger(__name__)
 COLLECTION = "atoll_chunks"
@@ -266,13 +267,6 @@ class ClientVectorStore:
 
     def close(self) -> None:
         self.client.close()
-
-
-def set_aside(folder: Path, why: str) -> Path:
-    """Rename a vector folder out of the way (``<name>.<why>-<time>``); never delete it."""
-    target = folder.with_name(f"{folder.name}.{why}-{time.strftime('%Y%m%d%H%M%S')}")
-    folder.replace(target)
-    return target
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from atoll.config import AtollConfig
+from atoll.indexing.aside import set_aside
 from atoll.indexing.embed import Embedder, EmbeddingError, make_embedder, pipelined
 from atoll.indexing.files import to_db
 from atoll.indexing.lock import WriterLock, holder
@@ -32,7 +33,6 @@ from atoll.indexing.vectors import (
     dir_prefixes,
     read_manifest,
     repository_name,
-    set_aside,
     write_manifest,
 )
 
