@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Unpack
 
-from atoll.models.types import Generation, ModelUnavailableError, Prompt
+from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
 
 CHAT_STEP_S = 0.01
 
@@ -39,14 +40,8 @@ class ScriptedModel:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    async def complete(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
+    async def complete(self, prompt: Prompt, **limits: Unpack[Limits]) -> Generation:
+        max_tokens, cancel = limits["max_tokens"], limits.get("cancel")
         if self.down:
             raise ModelUnavailableError("down")
         if max_tokens <= 0:  # warming: the prompt is evaluated, nothing generated
@@ -60,13 +55,8 @@ class ScriptedModel:
             out += ch
         return Generation(out, prompt_tokens=10, cached_tokens=4, decode_tokens=len(out))
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str:
+        cancel = limits.get("cancel")
         self.calls.append(messages)
         if cancel is not None:
             self.cancelled.append(cancel)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from atoll.agents.edits import apply_edit
 from atoll.agents.errors import LimitExceeded, RoleFinished, ToolError
 from atoll.agents.models import ToolCall, ToolSchema
 from atoll.agents.sandbox import Sandbox
 from atoll.agents.staging import StagedWorkspace
-from atoll.codeindex import HitLike, SymbolLike
+from atoll.codeindex import HitLike, Scope, SymbolLike
 
 MAX_READ_LINES = 400
 MAX_READ_CHARS = 16000
@@ -27,14 +27,7 @@ MAX_READ_CHARS = 16000
 class CodeIndex(Protocol):
     """What the tools need from ``atoll.indexing.WorkspaceIndex``."""
 
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
-    ) -> Sequence[HitLike]: ...
+    def search(self, query: str, k: int = 10, **scope: Unpack[Scope]) -> Sequence[HitLike]: ...
 
     def find_symbols(self, query: str, limit: int = 50) -> Sequence[SymbolLike]: ...
 

@@ -10,9 +10,23 @@ Lines are 0-based, paths absolute.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypedDict
 
-__all__ = ["HitLike", "Span", "SymbolLike"]
+__all__ = ["HitLike", "Scope", "SearchScope", "Span", "SymbolLike"]
+
+
+class Scope(TypedDict, total=False):
+    """Where to look: one language, and files under one workspace-relative folder."""
+
+    language: str | None
+    path_prefix: str | None
+
+
+class SearchScope(Scope, total=False):
+    """A search's scope and ``mode``: "hybrid", "lexical" (never loads the embedding
+    model) or "vector"."""
+
+    mode: str
 
 
 class Span(Protocol):

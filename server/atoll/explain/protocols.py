@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, Unpack
 
 from atoll.codeindex import HitLike, SymbolLike
+from atoll.models.types import ChatLimits
 
 __all__ = ["ChatModel", "HitLike", "SymbolLike", "SymbolSource"]
 
@@ -24,10 +24,4 @@ class SymbolSource(Protocol):
 class ChatModel(Protocol):
     """One shared chat model; a set ``cancel`` event stops a running decode."""
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str: ...
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str: ...
