@@ -16,7 +16,8 @@ SOURCES = {
     "x.go": "package m\n\n// Point is a point.\ntype Point struct {\n\tX int\n}\n\n"
     "// Len is its length.\nfunc (p *Point) Len() int { return p.X }\n",
     "x.cpp": "namespace geo {\n/** A shape. */\nclass Shape {\n public:\n  double area() const;\n};\n"
-    "double Shape::area() const { return 0; }\n}\n",
+    "double Shape::area() const { return 0; }\n}\n"
+    "int twice(int x) { return 2 * x; }\nstruct Pt { int x; };\n#define LIMIT 4\n",  # C's patterns
     "x.ts": "/** Greets. */\nexport function greet(n: string): string { return n; }\n"
     "export class Greeter { hello(): void {} }\ninterface Opts { a: number }\n",
     "X.java": "/** Doc. */\npublic class X { private int y; public X() {} void run() {} }\n",
@@ -29,7 +30,13 @@ EXPECTED = {
         ("X", "Point.X", "", 8),
         ("Len", "Point.Len", "Len is its length.", 6),
     },
-    "x.cpp": {("Shape", "geo.Shape", "A shape.", 5), ("area", "geo.Shape.area", "", 6)},
+    "x.cpp": {
+        ("Shape", "geo.Shape", "A shape.", 5),
+        ("area", "geo.Shape.area", "", 6),
+        ("twice", "twice", "", 12),
+        ("Pt", "Pt", "", 23),
+        ("LIMIT", "LIMIT", "", 14),
+    },
     "x.ts": {
         ("greet", "greet", "Greets.", 12),
         ("hello", "Greeter.hello", "", 6),

@@ -23,6 +23,7 @@ from atoll.agents.errors import EndpointError
 
 Message = dict[str, Any]
 ToolSchema = dict[str, Any]
+Tools = Sequence[ToolSchema]
 MAX_TOKENS = 1024  # an answer's length when the caller does not say
 
 
@@ -108,10 +109,7 @@ class ChatModel(Protocol):
     def capabilities(self) -> Capabilities: ...
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        **ask: Unpack[Ask],
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage: ...
 
 
@@ -176,10 +174,7 @@ class LlamaCppChatModel:
         return cls(gguf, spec=LocalSpec.of(config, gguf))
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        **ask: Unpack[Ask],
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage:
         max_tokens, schema = ask.get("max_tokens", MAX_TOKENS), ask.get("schema")
         try:
@@ -266,10 +261,7 @@ class ScriptedChatModel:
         )
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        **ask: Unpack[Ask],
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage:
         max_tokens, schema = ask.get("max_tokens", MAX_TOKENS), ask.get("schema")
         self.calls.append([dict(m) for m in messages])

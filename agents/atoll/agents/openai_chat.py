@@ -20,6 +20,7 @@ from atoll.agents.models import (
     Capabilities,
     Message,
     ToolCall,
+    Tools,
     ToolSchema,
     Usage,
     parse_arguments,
@@ -171,10 +172,7 @@ class OpenAIChatModel:
         return False
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        **ask: Unpack[Ask],
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage:
         max_tokens, schema = ask.get("max_tokens", MAX_TOKENS), ask.get("schema")
         import openai

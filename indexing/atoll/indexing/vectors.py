@@ -27,6 +27,8 @@ from atoll.indexing.aside import set_aside
 
 log = logging.getLogger(__name__)
 COLLECTION = "atoll_chunks"
+Vectors = Sequence[Sequence[float]]
+Payloads = Sequence[dict[str, Any]]  # language, dirs (folder prefixes), kind
 
 
 def repository_name(root: Path, configured: str = "") -> str:
@@ -59,12 +61,7 @@ def dir_prefixes(relative: str) -> list[str]:
 
 
 class VectorStore(Protocol):
-    def upsert(
-        self,
-        ids: Sequence[int],
-        vectors: Sequence[Sequence[float]],
-        payloads: Sequence[dict[str, Any]],
-    ) -> None: ...
+    def upsert(self, ids: Sequence[int], vectors: Vectors, payloads: Payloads) -> None: ...
 
     def delete(self, ids: Sequence[int]) -> None: ...
 
@@ -123,12 +120,7 @@ class EdgeVectorStore:
                 q.UpdateOperation.create_field_index(field, q.PayloadSchemaType.Keyword)
             )
 
-    def upsert(
-        self,
-        ids: Sequence[int],
-        vectors: Sequence[Sequence[float]],
-        payloads: Sequence[dict[str, Any]],
-    ) -> None:
+    def upsert(self, ids: Sequence[int], vectors: Vectors, payloads: Payloads) -> None:
         points = [
             self.q.Point(i, list(v), p) for i, v, p in zip(ids, vectors, payloads, strict=True)
         ]
@@ -202,12 +194,7 @@ class ClientVectorStore:
                         collection, field, models.PayloadSchemaType.KEYWORD
                     )
 
-    def upsert(
-        self,
-        ids: Sequence[int],
-        vectors: Sequence[Sequence[float]],
-        payloads: Sequence[dict[str, Any]],
-    ) -> None:
+    def upsert(self, ids: Sequence[int], vectors: Vectors, payloads: Payloads) -> None:
         points = [
             self.models.PointStruct(id=i, vector=list(v), payload=p)
             for i, v, p in zip(ids, vectors, payloads, strict=True)
