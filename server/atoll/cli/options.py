@@ -9,7 +9,7 @@ the last into a folder and its settings.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,3 +23,8 @@ WORKSPACE_HELP = (
 Workspace = Annotated[Path | None, typer.Option("--workspace", "-w", help=WORKSPACE_HELP)]
 AsJson = Annotated[bool, typer.Option("--json", help=JSON_HELP)]
 Sets = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
+
+
+def workspace_option(help: str) -> Any:
+    """``-w/--workspace`` for a command whose folder means something else (its own help)."""
+    return typer.Option(None, "--workspace", "-w", help=help)
