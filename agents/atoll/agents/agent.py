@@ -117,7 +117,7 @@ class RoleAgent:
     budget: RunBudget
     transcript: Transcript
     protocol: Protocol = "auto"
-    on_event: EventSink = ignore_event
+    on_event: EventSink | None = None
     touched: Callable[[], list[str]] = list
     stats: RoleStats = field(init=False)
     _channel: ActionChannel | None = field(default=None, init=False)
@@ -125,6 +125,10 @@ class RoleAgent:
 
     def __post_init__(self) -> None:
         self.stats = RoleStats(self.role.name)
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
     @property
     def decoding(self) -> Decoding:
@@ -247,7 +251,7 @@ class RoleAgent:
 
     def _correct(self, note: str) -> Message:
         self.transcript.record("correction", role=self.role.name, content=note)
-        self.on_event(
+        self._emit(
             {
                 "kind": "step",
                 "role": self.role.name,
@@ -272,7 +276,7 @@ class RoleAgent:
     def _execute(self, call: ToolCall, reply: AssistantMessage) -> Message:
         self.budget.check()
         self.stats.tool_calls += 1
-        self.on_event(
+        self._emit(
             {
                 "kind": "step",
                 "role": self.role.name,

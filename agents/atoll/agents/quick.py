@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from atoll.agents.agent import (
-    EventSink,
-    RoleAgent,
-    RoleLimits,
-    RoleStats,
-    RunBudget,
-    ignore_event,
-)
+from atoll.agents.agent import EventSink, RoleAgent, RoleLimits, RoleStats, RunBudget
 from atoll.agents.decoding import Protocol
 from atoll.agents.errors import EndpointError, StopRun
 from atoll.agents.models import ChatModel, Message
@@ -72,7 +65,7 @@ def ask(
         budget=RunBudget(deadline=time.monotonic() + wall_clock_s, max_tokens=0),
         transcript=transcript,
         protocol=protocol,
-        on_event=on_event or ignore_event,
+        on_event=on_event,
     )
     try:
         result = agent.run(

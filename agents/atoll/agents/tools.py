@@ -131,21 +131,17 @@ class ToolBox:
 
     def search_code(self, args: dict[str, Any]) -> str:
         hits = self._need_index().search(str(args["query"]), _int(args, "k", 5) or 5)
-        if not hits:
-            return "no matches"
-        return "\n\n".join(
-            f"{self.rel(h.path)}:{h.start_line + 1}-{h.end_line + 1} {h.symbol}\n{h.text}"
-            for h in hits
-        )
+        return "\n\n".join(map(self._hit, hits)) or "no matches"
 
     def find_symbols(self, args: dict[str, Any]) -> str:
         found = self._need_index().find_symbols(str(args["query"]), 20)
-        if not found:
-            return "no symbols found"
-        return "\n".join(
-            f"{s.kind_name} {s.name} {self.rel(s.path)}:{s.start_line + 1} {s.signature}"
-            for s in found
-        )
+        return "\n".join(map(self._symbol, found)) or "no symbols found"
+
+    def _hit(self, h: HitLike) -> str:
+        return f"{self.rel(h.path)}:{h.start_line + 1}-{h.end_line + 1} {h.symbol}\n{h.text}"
+
+    def _symbol(self, s: SymbolLike) -> str:
+        return f"{s.kind_name} {s.name} {self.rel(s.path)}:{s.start_line + 1} {s.signature}"
 
     def outline(self, args: dict[str, Any]) -> str:
         return self._need_index().outline(_int(args, "budget_tokens", 800) or 800) or "(empty)"

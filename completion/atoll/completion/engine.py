@@ -20,11 +20,11 @@ import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from atoll.completion.cache import LruCache, TypeAhead, context_key
 from atoll.completion.postprocess import CursorContext, block_ended, clean, wants_multiline
-from atoll.completion.prompting import Cursor, IndexProvider, PromptBuilder
+from atoll.completion.prompting import Cursor, PromptBuilder, Surroundings
 from atoll.completion.results import CompletionRequest, CompletionResult, EngineStats
 from atoll.completion.templates import FimTemplate
 from atoll.config.schema import CompletionConfig
@@ -48,15 +48,13 @@ class CompletionEngine:
         model: TextModel,
         template: FimTemplate,
         config: CompletionConfig,
-        *,
-        root: Path | None = None,
-        index: IndexProvider | None = None,
+        **around: Unpack[Surroundings],
     ) -> None:
         self.model = model
         self.template = template
         self.config = config
-        self.root = root
-        self.prompts = PromptBuilder(model.count_tokens, template, config, root=root, index=index)
+        self.root = around.get("root")
+        self.prompts = PromptBuilder(model.count_tokens, template, config, **around)
         self.cache = LruCache(config.cache_size)
         self.typeahead = TypeAhead()
         self.stats = EngineStats()

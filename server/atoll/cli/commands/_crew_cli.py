@@ -7,9 +7,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
 from rich.markup import escape
 from rich.syntax import Syntax
 
@@ -21,13 +20,6 @@ if TYPE_CHECKING:
     from atoll.config import AtollConfig
 
 # The options the crew commands share, as parameter types (like atoll.cli.options).
-ENDPOINT_HELP = "OpenAI-compatible base URL for every role (vLLM, llama.cpp server)."
-MODE_HELP = "crew (the roles in agents.roles), solo (one agent) or auto; default: agents.mode."
-Endpoint = Annotated[str, typer.Option("--endpoint", help=ENDPOINT_HELP)]
-UseIndex = Annotated[
-    bool, typer.Option("--index/--no-index", help="Let the agents search the workspace index.")
-]
-Mode = Annotated[str, typer.Option("--mode", help=MODE_HELP)]
 
 
 def setup(

@@ -6,9 +6,9 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from atoll.cli.commands._crew_cli import Endpoint, ProgressView, UseIndex, open_index, setup
+from atoll.cli.commands._crew_cli import ProgressView, open_index, setup
 from atoll.cli.common import console, err_console, print_json
-from atoll.cli.options import AsJson, Sets, Workspace
+from atoll.cli.options import AsJson, Endpoint, Sets, UseIndex, Workspace
 
 
 def register(app: typer.Typer) -> None:

@@ -17,18 +17,10 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from atoll.cli.commands._crew_cli import (
-    Endpoint,
-    Mode,
-    ProgressView,
-    UseIndex,
-    open_index,
-    setup,
-    show_diff,
-)
+from atoll.cli.commands._crew_cli import ProgressView, open_index, setup, show_diff
 from atoll.cli.commands.index import index_with_progress
 from atoll.cli.common import console, fail
-from atoll.cli.options import AsJson, Sets, Workspace
+from atoll.cli.options import AsJson, Endpoint, Mode, Sets, UseIndex, Workspace
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool

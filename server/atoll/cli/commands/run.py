@@ -12,17 +12,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from atoll.cli.commands._crew_cli import (
-    Endpoint,
-    Mode,
-    ProgressView,
-    UseIndex,
-    open_index,
-    setup,
-    show_diff,
-)
+from atoll.cli.commands._crew_cli import ProgressView, open_index, setup, show_diff
 from atoll.cli.common import choose_workspace, console, fail
-from atoll.cli.options import AsJson, Sets, Workspace
+from atoll.cli.options import AsJson, Endpoint, Mode, Sets, UseIndex, Workspace
 
 if TYPE_CHECKING:
     from atoll.agents import CrewResult, CrewRun
