@@ -16,11 +16,7 @@ MAX_FUNCTION_LINES = 80
 SOURCE_ROOTS = ("core", "server", "completion", "indexing", "agents", "bench")
 
 # path -> who splits its long functions (the lead empties this list as work lands).
-NOT_YET: dict[str, str] = {
-    "completion/atoll/completion/engine.py": "completion (issue 13)",
-    "bench/atoll/bench/completion.py": "completion (issue 13)",
-    "indexing/atoll/indexing/store.py": "index (issue 16)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def long_functions(path: Path) -> list[str]:

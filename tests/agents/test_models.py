@@ -7,19 +7,18 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from atoll.agents import CrewRun, CrewSettings, EndpointError, OpenAIChatModel, RoleLimits
 from atoll.agents.settings import ModelPool, crew_settings
 from atoll.config import load_config
+from tests.doctor.fakeserver import scripted_server
 
 REPLY = {
     "id": "x",
@@ -33,46 +32,33 @@ REPLY = {
 }
 
 
-class FlakyEndpoint(BaseHTTPRequestHandler):
+class FlakyEndpoint:
     """Answers 503 ``failures`` times, 400 to requests with tools if ``no_tools``, then OK."""
 
-    failures = 0
-    no_tools = False
-    seen: ClassVar[list[dict[str, Any]]] = []
+    def __init__(self) -> None:
+        self.failures = 0
+        self.no_tools = False
+        self.seen: list[dict[str, Any]] = []
+        self.url = ""
 
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).seen.append(body)
-        if type(self).failures > 0:
-            type(self).failures -= 1
-            self._send(503, {"error": {"message": "busy"}})
-        elif type(self).no_tools and "tools" in body:
-            self._send(
-                400, {"error": {"message": "auto tool choice requires --enable-auto-tool-choice"}}
-            )
-        else:
-            self._send(200, REPLY)
-
-    def _send(self, code: int, data: dict[str, Any]) -> None:
-        raw = json.dumps(data).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args: Any) -> None:
-        pass
+    def __call__(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        self.seen.append(body)
+        if self.failures > 0:
+            self.failures -= 1
+            return 503, {"error": {"message": "busy"}}
+        if self.no_tools and "tools" in body:
+            return 400, {
+                "error": {"message": "auto tool choice requires --enable-auto-tool-choice"}
+            }
+        return 200, REPLY
 
 
 @pytest.fixture
-def flaky() -> Iterator[str]:
-    FlakyEndpoint.failures, FlakyEndpoint.no_tools, FlakyEndpoint.seen = 0, False, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyEndpoint)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def flaky() -> Iterator[FlakyEndpoint]:
+    endpoint = FlakyEndpoint()
+    with scripted_server(endpoint) as url:
+        endpoint.url = f"{url}/v1"
+        yield endpoint
 
 
 TOOLS = [
@@ -83,27 +69,29 @@ TOOLS = [
 ]
 
 
-def test_transport_errors_are_retried_with_back_off(flaky: str) -> None:
-    FlakyEndpoint.failures = 2
-    model = OpenAIChatModel(flaky, "m", retries=3, backoff_s=0.01)
+def test_transport_errors_are_retried_with_back_off(flaky: FlakyEndpoint) -> None:
+    flaky.failures = 2
+    model = OpenAIChatModel(flaky.url, "m", retries=3, backoff_s=0.01)
     reply = model.complete([{"role": "user", "content": "hello"}])
     assert reply.content == "hi" and reply.usage.total == 4
-    assert len(FlakyEndpoint.seen) == 3
+    assert len(flaky.seen) == 3
 
 
-def test_too_many_failures_raise_a_clear_endpoint_error(flaky: str) -> None:
-    FlakyEndpoint.failures = 5
-    model = OpenAIChatModel(flaky, "m", retries=1, backoff_s=0.01)
+def test_too_many_failures_raise_a_clear_endpoint_error(flaky: FlakyEndpoint) -> None:
+    flaky.failures = 5
+    model = OpenAIChatModel(flaky.url, "m", retries=1, backoff_s=0.01)
     with pytest.raises(EndpointError, match="failed after 2 attempts"):
         model.complete([{"role": "user", "content": "hello"}])
 
 
-def test_a_server_without_tool_calling_falls_back_to_the_text_protocol(flaky: str) -> None:
-    FlakyEndpoint.no_tools = True
-    model = OpenAIChatModel(flaky, "m")
+def test_a_server_without_tool_calling_falls_back_to_the_text_protocol(
+    flaky: FlakyEndpoint,
+) -> None:
+    flaky.no_tools = True
+    model = OpenAIChatModel(flaky.url, "m")
     assert model.complete([{"role": "user", "content": "x"}], TOOLS).content == "hi"
     assert model.supports_tools is False
-    assert "tools" in FlakyEndpoint.seen[0] and "tools" not in FlakyEndpoint.seen[1]
+    assert "tools" in flaky.seen[0] and "tools" not in flaky.seen[1]
 
 
 def test_roles_on_different_endpoints_get_their_own_models(tmp_path: Path) -> None:

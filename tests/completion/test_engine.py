@@ -3,64 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import replace
 from pathlib import Path
 
 from atoll.completion.engine import CompletionEngine, CompletionRequest
 from atoll.completion.templates import template_by_name
 from atoll.config.schema import CompletionConfig
-from atoll.models.types import Generation, ModelUnavailableError, Prompt
-
-
-class ScriptedModel:
-    """Answers with fixed text, one 'token' per character, honouring cancel."""
-
-    name = "scripted"
-    backend = "scripted"
-
-    def __init__(self, answer: str, *, per_token_s: float = 0.0, down: bool = False) -> None:
-        self.answer = answer
-        self.per_token_s = per_token_s
-        self.down = down
-        self.prompts: list[str] = []
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    async def complete(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
-        if self.down:
-            raise ModelUnavailableError("down")
-        if max_tokens <= 0:  # warming: the prompt is evaluated, nothing generated
-            return Generation("", prompt_tokens=10, evaluated_tokens=10, finish="length")
-        self.prompts.append(prompt.text)
-        out = ""
-        for ch in self.answer[:max_tokens]:
-            if cancel is not None and cancel.is_set():
-                return Generation(out, decode_tokens=len(out), finish="cancelled")
-            await asyncio.sleep(self.per_token_s)
-            out += ch
-        return Generation(out, prompt_tokens=10, cached_tokens=4, decode_tokens=len(out))
-
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
-        return self.answer
-
-    def close(self) -> None:
-        pass
-
+from tests.scripted_model import ScriptedModel
 
 CONFIG = CompletionConfig(debounce_ms=0)
 TEXT = "def add(a, b):\n    return a\n"

@@ -22,6 +22,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from atoll.cli.demo.step_completion import inline_params as demo_params
 from tests.e2e.conftest import (
     StartServer,
     free_port,
@@ -68,13 +69,8 @@ def change_doc(lsp: LanguageClient, uri: str, text: str, version: int) -> None:
 
 
 def inline_params(uri: str, position: types.Position) -> types.InlineCompletionParams:
-    return types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri),
-        position=position,
-        context=types.InlineCompletionContext(
-            trigger_kind=types.InlineCompletionTriggerKind.Invoked
-        ),
-    )
+    """An explicitly invoked request (the editor's shortcut)."""
+    return demo_params(uri, position, types.InlineCompletionTriggerKind.Invoked)
 
 
 async def suggest(lsp: LanguageClient, client: str, uri: str, position: types.Position) -> str:

@@ -26,10 +26,13 @@ TODO_LINE = "# TODO(atoll): support negative amounts in format_cents and add a C
 QUIET = {"ATOLL_INDEXING_EMBEDDINGS": "0", "ATOLL_COMPLETION_ENABLED": "0"}
 
 
-def script_file(tmp_path: Path, answers: list[Any], delay_s: float = 0.0) -> str:
+def scripted_crew(
+    tmp_path: Path, answers: list[Any], delay_s: float = 0.0, **settings: str
+) -> dict[str, str]:
+    """The server's environment for a crew replaying ``answers`` (and other settings)."""
     path = tmp_path / "script.json"
     path.write_text(json.dumps({"answers": answers, "delay_s": delay_s}))
-    return f"scripted:{path}"
+    return {"ATOLL_AGENTS_ENDPOINT_BASE_URL": f"scripted:{path}", **settings}
 
 
 class EditorSide:
@@ -126,10 +129,7 @@ async def test_scripted_crew_sends_the_expected_multi_file_edit(
     start_server: StartServer, sample_workspace: Path, client_name: str, tmp_path: Path
 ) -> None:
     lsp = await start(
-        start_server,
-        sample_workspace,
-        client_name,
-        {"ATOLL_AGENTS_ENDPOINT_BASE_URL": script_file(tmp_path, HAPPY_PATH)},
+        start_server, sample_workspace, client_name, scripted_crew(tmp_path, HAPPY_PATH)
     )
     editor = EditorSide(lsp)
     uri, buffer = open_report_with_todo(lsp, sample_workspace)
@@ -175,12 +175,8 @@ async def test_scripted_crew_sends_the_expected_multi_file_edit(
 async def test_a_buffer_changed_meanwhile_is_reported_not_clobbered(
     start_server: StartServer, sample_workspace: Path, tmp_path: Path
 ) -> None:
-    lsp = await start(
-        start_server,
-        sample_workspace,
-        "visual_studio_code",
-        {"ATOLL_AGENTS_ENDPOINT_BASE_URL": script_file(tmp_path, HAPPY_PATH, delay_s=0.3)},
-    )
+    env = scripted_crew(tmp_path, HAPPY_PATH, delay_s=0.3)
+    lsp = await start(start_server, sample_workspace, "visual_studio_code", env)
     editor = EditorSide(lsp)
     uri, buffer = open_report_with_todo(lsp, sample_workspace)
     found = await delegate_action(lsp, uri)
@@ -209,12 +205,7 @@ async def test_a_buffer_changed_meanwhile_is_reported_not_clobbered(
 async def test_a_declined_edit_changes_nothing(
     start_server: StartServer, sample_workspace: Path, tmp_path: Path
 ) -> None:
-    lsp = await start(
-        start_server,
-        sample_workspace,
-        "neovim",
-        {"ATOLL_AGENTS_ENDPOINT_BASE_URL": script_file(tmp_path, HAPPY_PATH)},
-    )
+    lsp = await start(start_server, sample_workspace, "neovim", scripted_crew(tmp_path, HAPPY_PATH))
     editor = EditorSide(lsp, accept=False)
     uri, _ = open_report_with_todo(lsp, sample_workspace)
     before = user_files(sample_workspace)
@@ -235,11 +226,9 @@ async def test_cancel_from_the_editor_stops_the_crew_and_touches_nothing(
         start_server,
         sample_workspace,
         "visual_studio_code",
-        {
-            "ATOLL_AGENTS_ENDPOINT_BASE_URL": script_file(tmp_path, slow, delay_s=0.2),
-            "ATOLL_AGENTS_ROLES": "coder",
-            "ATOLL_AGENTS_MAX_STEPS": "40",
-        },
+        scripted_crew(
+            tmp_path, slow, delay_s=0.2, ATOLL_AGENTS_ROLES="coder", ATOLL_AGENTS_MAX_STEPS="40"
+        ),
     )
     editor = EditorSide(lsp)
     before = user_files(sample_workspace)

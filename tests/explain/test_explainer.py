@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 from atoll.explain import Explainer
-from tests.explain.fakes import ScriptedChat
+from tests.scripted_model import ScriptedModel
 
 MESSAGES = [{"role": "user", "content": "explain add"}]
 
 
 async def test_second_request_is_served_from_the_cache() -> None:
-    chat = ScriptedChat("Adds two numbers. It is pure.")
+    chat = ScriptedModel("Adds two numbers. It is pure.")
     explainer = Explainer(chat)
     assert explainer.ensure("h1", MESSAGES, max_tokens=32, budget_s=5)
     assert explainer.ensure("h1", MESSAGES, max_tokens=32, budget_s=5)  # joins the flight
@@ -23,7 +23,7 @@ async def test_second_request_is_served_from_the_cache() -> None:
 
 
 async def test_wait_is_bounded_and_the_explanation_still_lands() -> None:
-    chat = ScriptedChat("Slow answer.", delay_s=0.3)
+    chat = ScriptedModel("Slow answer.", delay_s=0.3)
     explainer = Explainer(chat)
     explainer.ensure("h", MESSAGES, max_tokens=32, budget_s=5)
     assert await explainer.wait("h", 0) is None
@@ -34,7 +34,7 @@ async def test_wait_is_bounded_and_the_explanation_still_lands() -> None:
 
 
 async def test_budget_cancels_the_decode_and_is_not_retried_at_once() -> None:
-    chat = ScriptedChat("Too late.", delay_s=5)
+    chat = ScriptedModel("Too late.", delay_s=5)
     explainer = Explainer(chat)
     explainer.ensure("h", MESSAGES, max_tokens=32, budget_s=0.05)
     assert await explainer.wait("h", 5) is None
@@ -45,14 +45,14 @@ async def test_budget_cancels_the_decode_and_is_not_retried_at_once() -> None:
 
 
 async def test_model_failure_is_contained() -> None:
-    explainer = Explainer(ScriptedChat("boom"))
+    explainer = Explainer(ScriptedModel("boom"))
     explainer.ensure("h", MESSAGES, max_tokens=32, budget_s=5)
     assert await explainer.wait("h", 5) is None
     assert explainer.status()["errors"] == 1
 
 
 async def test_cancel_all_stops_running_work() -> None:
-    chat = ScriptedChat("Never.", delay_s=5)
+    chat = ScriptedModel("Never.", delay_s=5)
     explainer = Explainer(chat)
     explainer.ensure("h", MESSAGES, max_tokens=32, budget_s=10)
     await asyncio.sleep(0.02)
@@ -62,7 +62,7 @@ async def test_cancel_all_stops_running_work() -> None:
 
 
 async def test_cache_is_bounded() -> None:
-    explainer = Explainer(ScriptedChat("Yes."), cache_size=2)
+    explainer = Explainer(ScriptedModel("Yes."), cache_size=2)
     for key in ("a", "b", "c"):
         explainer.ensure(key, MESSAGES, max_tokens=8, budget_s=5)
         await explainer.wait(key, 5)

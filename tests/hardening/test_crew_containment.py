@@ -198,13 +198,9 @@ def test_apply_never_writes_through_a_symlink_to_outside(island: Island) -> None
     assert set(ws) - set(before[0]) == {"fine.txt"}
 
 
-def test_apply_refuses_a_symlink_swapped_in_after_staging(island: Island) -> None:
-    (island.ws / "data").mkdir()
-    (island.ws / "data" / "keep.txt").write_text("keep\n")
-    script = island.script(
-        [action("write_file", path="data/planted.txt", content="pwned\n"), finish()],
-        delay_s=1.5,
-    )
+def _run_until_staged(island: Island, script: Path) -> subprocess.Popen[str]:
+    """``atoll run --apply`` on the island's task, returned once the crew's copy is staged
+    (the scripted model's delay keeps it working while the test changes the workspace)."""
     command = [sys.executable, "-m", "atoll.cli", "run", str(island.task()), "-w", str(island.ws)]
     command += ["--no-index", "--set", "agents.roles=coder", "--json", "--apply"]
     proc = subprocess.Popen(
@@ -213,6 +209,17 @@ def test_apply_refuses_a_symlink_swapped_in_after_staging(island: Island) -> Non
     deadline = time.monotonic() + 60
     while not island.staged() and time.monotonic() < deadline:
         time.sleep(0.05)
+    return proc
+
+
+def test_apply_refuses_a_symlink_swapped_in_after_staging(island: Island) -> None:
+    (island.ws / "data").mkdir()
+    (island.ws / "data" / "keep.txt").write_text("keep\n")
+    script = island.script(
+        [action("write_file", path="data/planted.txt", content="pwned\n"), finish()],
+        delay_s=1.5,
+    )
+    proc = _run_until_staged(island, script)
     # Staged: now the folder becomes a link to outside, before the result is applied.
     (island.ws / "data" / "keep.txt").rename(island.root / "keep.txt")
     (island.ws / "data").rmdir()
@@ -230,14 +237,7 @@ def test_apply_still_checks_for_files_changed_meanwhile(island: Island) -> None:
     script = island.script(
         [action("write_file", path="app.py", content="print('crew')\n"), finish()], delay_s=1.5
     )
-    command = [sys.executable, "-m", "atoll.cli", "run", str(island.task()), "-w", str(island.ws)]
-    command += ["--no-index", "--set", "agents.roles=coder", "--json", "--apply"]
-    proc = subprocess.Popen(
-        command, env=island.env(script), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    deadline = time.monotonic() + 60
-    while not island.staged() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = _run_until_staged(island, script)
     (island.ws / "app.py").write_text("print('the user kept typing')\n")
     out, _ = proc.communicate(timeout=120)
     result = json.loads(out.splitlines()[-1])

@@ -56,6 +56,13 @@ def test_symbols_in_each_language() -> None:
         assert not missing, (name, missing, got)
 
 
+def test_cpp_finds_what_c_finds_too() -> None:
+    """C++ reads C's definitions query before its own: C's forms are found in a .cpp."""
+    text = "int twice(int x) { return 2 * x; }\nstruct Pt { int x; };\n#define LIMIT 4\n"
+    assert set(symbols_of("x.cpp", text)) == set(symbols_of("x.c", text))
+    assert {name for name, *_ in symbols_of("x.cpp", text)} == {"twice", "Pt", "LIMIT"}
+
+
 def test_chunks_respect_the_budget_and_keep_comments() -> None:
     body = "\n".join(
         f"# helper number {i}\ndef helper_{i}(x):\n"

@@ -6,7 +6,14 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from atoll.server.features import code_actions, delegate, status
+from atoll.server.features import (
+    code_actions,
+    definition,
+    delegate,
+    document_symbols,
+    status,
+    workspace_symbols,
+)
 from tests.server.loopback import started
 
 
@@ -53,3 +60,29 @@ async def test_delegate_refuses_an_untrusted_folder_with_one_message(tmp_path: P
     assert delegate.cancel(client.server) == {"cancelled": False}
     empty = await delegate.delegate(client.server)
     assert "needs a task" in empty["reason"]
+
+
+async def test_document_symbols_without_an_index_come_from_the_disk_text(tmp_path: Path) -> None:
+    client = await started(tmp_path)
+    client.server.index_opened.set()  # no index will open: the handler parses the file
+    source = tmp_path / "shapes.py"
+    source.write_text("class Square:\n    def area(self):\n        return 1\n", encoding="utf-8")
+    params = types.DocumentSymbolParams(types.TextDocumentIdentifier(source.as_uri()))
+    [square] = await document_symbols.document_symbol(client.server, params)
+    assert isinstance(square, types.DocumentSymbol) and square.name == "Square"
+    assert [child.name for child in square.children or []] == ["area"]
+    binary = tmp_path / "blob.py"
+    binary.write_bytes(b"\x00\x01class X: pass\n")
+    params = types.DocumentSymbolParams(types.TextDocumentIdentifier(binary.as_uri()))
+    assert await document_symbols.document_symbol(client.server, params) == []
+
+
+async def test_symbol_requests_without_an_index_answer_empty(tmp_path: Path) -> None:
+    client = await started(tmp_path)
+    client.server.index_opened.set()
+    query = types.WorkspaceSymbolParams(query="Square")
+    assert await workspace_symbols.workspace_symbol(client.server, query) == []
+    where = types.DefinitionParams(
+        types.TextDocumentIdentifier((tmp_path / "a.py").as_uri()), types.Position(0, 0)
+    )
+    assert await definition.definition(client.server, where) is None

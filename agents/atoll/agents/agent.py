@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any
 
 from atoll.agents.channel import ActionChannel
@@ -22,6 +22,12 @@ from atoll.agents.tools import Tool, call_tool
 from atoll.agents.transcript import Transcript
 
 EventSink = Callable[[dict[str, Any]], None]
+
+
+def ignore_event(event: dict[str, Any]) -> None:
+    """The event sink of a run nobody watches."""
+
+
 MAX_CORRECTIONS = 2  # consecutive answers without a usable action before giving up
 KEEP_RECENT = 6  # messages at the end of the conversation never elided
 
@@ -99,34 +105,30 @@ def _cancellable(call: Callable[[], AssistantMessage], budget: RunBudget) -> Ass
     return result
 
 
+@dataclass(eq=False)
 class RoleAgent:
     """Runs one role to its finish tool (or to a stop)."""
 
-    def __init__(
-        self,
-        role: Role,
-        model: ChatModel,
-        tools: dict[str, Tool],
-        *,
-        limits: RoleLimits,
-        budget: RunBudget,
-        transcript: Transcript,
-        protocol: Protocol = "auto",
-        on_event: EventSink | None = None,
-        touched: Callable[[], list[str]] = list,
-    ) -> None:
-        self.role = role
-        self.model = model
-        self.tools = tools
-        self.limits = limits
-        self.budget = budget
-        self.transcript = transcript
-        self.protocol = protocol
-        self.on_event = on_event or (lambda event: None)
-        self.touched = touched
-        self.stats = RoleStats(role.name)
-        self._channel: ActionChannel | None = None
-        self._last_call: tuple[str, str] | None = None
+    role: Role
+    model: ChatModel
+    tools: dict[str, Tool]
+    _: KW_ONLY
+    limits: RoleLimits
+    budget: RunBudget
+    transcript: Transcript
+    protocol: Protocol = "auto"
+    on_event: EventSink | None = None
+    touched: Callable[[], list[str]] = list
+    stats: RoleStats = field(init=False)
+    _channel: ActionChannel | None = field(default=None, init=False)
+    _last_call: tuple[str, str] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.stats = RoleStats(self.role.name)
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
 
     @property
     def decoding(self) -> Decoding:
@@ -249,7 +251,7 @@ class RoleAgent:
 
     def _correct(self, note: str) -> Message:
         self.transcript.record("correction", role=self.role.name, content=note)
-        self.on_event(
+        self._emit(
             {
                 "kind": "step",
                 "role": self.role.name,
@@ -274,7 +276,7 @@ class RoleAgent:
     def _execute(self, call: ToolCall, reply: AssistantMessage) -> Message:
         self.budget.check()
         self.stats.tool_calls += 1
-        self.on_event(
+        self._emit(
             {
                 "kind": "step",
                 "role": self.role.name,

@@ -16,7 +16,14 @@ from pathlib import Path
 from string import Template
 from typing import Any, Literal
 
-from atoll.agents.agent import EventSink, RoleAgent, RoleLimits, RoleStats, RunBudget
+from atoll.agents.agent import (
+    EventSink,
+    RoleAgent,
+    RoleLimits,
+    RoleStats,
+    RunBudget,
+    ignore_event,
+)
 from atoll.agents.decoding import Protocol
 from atoll.agents.errors import Cancelled, CrewError, EndpointError, StopRun
 from atoll.agents.models import ChatModel
@@ -128,7 +135,7 @@ class CrewRun:
         self.model_for = model_for
         self.settings = settings
         self.index = index
-        self.on_event = on_event or (lambda event: None)
+        self.on_event = on_event or ignore_event
         self.transcript = Transcript(run_dir)
         hide = (root.resolve(),) if root is not None else ()
         policy = dataclasses.replace(settings.sandbox, hide=(*hide, runs_root()))

@@ -17,12 +17,21 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypedDict, Unpack
 
 from atoll.agents.errors import EndpointError
 
 Message = dict[str, Any]
 ToolSchema = dict[str, Any]
+Tools = Sequence[ToolSchema]
+MAX_TOKENS = 1024  # an answer's length when the caller does not say
+
+
+class Ask(TypedDict, total=False):
+    """How to ask for one answer: its length, and a JSON schema the answer must match."""
+
+    max_tokens: int
+    schema: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -100,12 +109,7 @@ class ChatModel(Protocol):
     def capabilities(self) -> Capabilities: ...
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        *,
-        max_tokens: int = 1024,
-        schema: dict[str, Any] | None = None,
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage: ...
 
 
@@ -170,13 +174,9 @@ class LlamaCppChatModel:
         return cls(gguf, spec=LocalSpec.of(config, gguf))
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        *,
-        max_tokens: int = 1024,
-        schema: dict[str, Any] | None = None,
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage:
+        max_tokens, schema = ask.get("max_tokens", MAX_TOKENS), ask.get("schema")
         try:
             out = self._model().chat_completion(
                 _plain_messages(messages),
@@ -261,13 +261,9 @@ class ScriptedChatModel:
         )
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        *,
-        max_tokens: int = 1024,
-        schema: dict[str, Any] | None = None,
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage:
+        max_tokens, schema = ask.get("max_tokens", MAX_TOKENS), ask.get("schema")
         self.calls.append([dict(m) for m in messages])
         self.requests.append({"tools": tools, "schema": schema, "max_tokens": max_tokens})
         if self.delay_s:

@@ -9,15 +9,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from atoll.agents.decoding import detect, native_body, structured_body
 from atoll.agents.errors import EndpointError
 from atoll.agents.models import (
+    MAX_TOKENS,
+    Ask,
     AssistantMessage,
     Capabilities,
     Message,
     ToolCall,
+    Tools,
     ToolSchema,
     Usage,
     parse_arguments,
@@ -169,13 +172,9 @@ class OpenAIChatModel:
         return False
 
     def complete(
-        self,
-        messages: Sequence[Message],
-        tools: Sequence[ToolSchema] | None = None,
-        *,
-        max_tokens: int = 1024,
-        schema: dict[str, Any] | None = None,
+        self, messages: Sequence[Message], tools: Tools | None = None, **ask: Unpack[Ask]
     ) -> AssistantMessage:
+        max_tokens, schema = ask.get("max_tokens", MAX_TOKENS), ask.get("schema")
         import openai
 
         if not self.model:

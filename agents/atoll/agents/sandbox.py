@@ -41,7 +41,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Literal
 
@@ -129,13 +129,7 @@ class SandboxStatus:
     warnings: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "mode": self.mode,
-            "available": self.available,
-            "message": self.message,
-            "version": self.version,
-            "warnings": list(self.warnings),
-        }
+        return {**asdict(self), "warnings": list(self.warnings)}
 
 
 def cap_output(text: str, limit: int = DEFAULT_OUTPUT_CHARS) -> str:

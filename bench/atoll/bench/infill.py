@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from atoll.bench._session import Editor, RawLlama, answer, start_server
-from atoll.bench.completion import humaneval_tasks, similarity
 from atoll.bench.harness import BenchContext, Suite, chart, percentiles
+from atoll.bench.humaneval import humaneval_tasks, similarity
 from atoll.models.types import Prompt, Segment
 
 MAX_TOKENS = 32  # the engine's single-line cap

@@ -13,17 +13,18 @@ the lowest priority, so the request that follows pays only for what changed.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from atoll.completion.cache import LruCache, TypeAhead, context_key
-from atoll.completion.postprocess import block_ended, clean, wants_multiline
-from atoll.completion.prompting import Cursor, IndexProvider, PromptBuilder
+from atoll.completion.postprocess import CursorContext, block_ended, clean, wants_multiline
+from atoll.completion.prompting import Cursor, PromptBuilder, Surroundings
 from atoll.completion.results import CompletionRequest, CompletionResult, EngineStats
 from atoll.completion.templates import FimTemplate
 from atoll.config.schema import CompletionConfig
@@ -47,15 +48,13 @@ class CompletionEngine:
         model: TextModel,
         template: FimTemplate,
         config: CompletionConfig,
-        *,
-        root: Path | None = None,
-        index: IndexProvider | None = None,
+        **around: Unpack[Surroundings],
     ) -> None:
         self.model = model
         self.template = template
         self.config = config
-        self.root = root
-        self.prompts = PromptBuilder(model.count_tokens, template, config, root=root, index=index)
+        self.root = around.get("root")
+        self.prompts = PromptBuilder(model.count_tokens, template, config, **around)
         self.cache = LruCache(config.cache_size)
         self.typeahead = TypeAhead()
         self.stats = EngineStats()
@@ -97,10 +96,11 @@ class CompletionEngine:
 
         # The user moved on: whatever this document's older request is doing is stale.
         self._stop_older(request.uri)
-        rest = self.typeahead.continuation(request.uri, cursor.offset, cursor.prefix, cursor.suffix)
+        here = (request.uri, cursor.offset, cursor.prefix, cursor.suffix)
+        rest = self.typeahead.continuation(*here)
         if rest:
             self.stats.typeahead_hits += 1
-            self.typeahead.remember(request.uri, cursor.offset, cursor.prefix, cursor.suffix, rest)
+            self.typeahead.remember(*here, rest)
             return result(rest, "typeahead")
         if not await self._my_turn(request, timings):
             self.stats.superseded += 1
@@ -109,35 +109,20 @@ class CompletionEngine:
         t = time.perf_counter()
         prompt, files = await self._prompt(cursor, request.path)
         extra: dict[str, Any] = {"context_files": len(files), "prompt": prompt.text}
-        infill = prompt.infill and replace(prompt.infill, indent=len(ctx.indent))
-        if multiline:
-            prompt = replace(prompt, done=lambda text: block_ended(text, ctx), infill=infill)
-            max_tokens = self.config.max_tokens
-        else:
-            prompt = replace(prompt, stop=(*prompt.stop, "\n"), infill=infill)
-            max_tokens = min(self.config.max_tokens, SINGLE_LINE_TOKENS)
+        prompt, max_tokens = self._bounded(prompt, ctx, multiline)
         key = context_key(self.template.name, prompt.text, str(max_tokens), str(multiline))
         timings["prompt_build"] = (time.perf_counter() - t) * 1000
         cached = self.cache.get(key)
         if cached is not None:
             self.stats.cache_hits += 1
-            self.typeahead.remember(
-                request.uri, cursor.offset, cursor.prefix, cursor.suffix, cached
-            )
+            self.typeahead.remember(*here, cached)
             return result(cached, "cache", **extra)
 
         g = await self._run_model(request, prompt, max_tokens, deadline)
         if isinstance(g, str):  # it never ran: "superseded" or "unavailable"
             return result("", g, **extra)
         timings.update(queue=g.queue_ms, prompt_eval=g.prompt_ms, decode=g.decode_ms)
-        stats = {
-            "prompt_tokens": g.prompt_tokens,
-            "cached_tokens": g.cached_tokens,
-            "evaluated_tokens": g.evaluated_tokens,
-            "decode_tokens": g.decode_tokens,
-            "finish": g.finish,
-            **extra,
-        }
+        stats = {**_costs(g), **extra}
         if g.finish in STOPPED:
             self.stats.cancelled += 1
             self.stats.wasted_tokens += g.decode_tokens
@@ -147,8 +132,18 @@ class CompletionEngine:
         timings["postprocess"] = (time.perf_counter() - t) * 1000
         if g.finish != "deadline":
             self.cache.put(key, body)
-        self.typeahead.remember(request.uri, cursor.offset, cursor.prefix, cursor.suffix, body)
+        self.typeahead.remember(*here, body)
         return result(body, "model" if body else "empty", **stats)
+
+    def _bounded(self, prompt: Prompt, ctx: CursorContext, multiline: bool) -> tuple[Prompt, int]:
+        """The prompt with where it stops (the block's end, or the line's), and how many
+        tokens it may generate."""
+        infill = prompt.infill and replace(prompt.infill, indent=len(ctx.indent))
+        if multiline:
+            done = functools.partial(block_ended, ctx=ctx)
+            return replace(prompt, done=done, infill=infill), self.config.max_tokens
+        bounded = replace(prompt, stop=(*prompt.stop, "\n"), infill=infill)
+        return bounded, min(self.config.max_tokens, SINGLE_LINE_TOKENS)
 
     def _stop_older(self, uri: str) -> None:
         older = self._inflight.pop(uri, None)
@@ -276,3 +271,14 @@ class CompletionEngine:
             await self.model.complete(prompt, max_tokens=1, deadline=deadline)
         except ModelUnavailableError as exc:
             log.info("warm-up skipped: %s", exc)
+
+
+def _costs(g: Generation) -> dict[str, Any]:
+    """What a generation cost, as the request's record shows it."""
+    return {
+        "prompt_tokens": g.prompt_tokens,
+        "cached_tokens": g.cached_tokens,
+        "evaluated_tokens": g.evaluated_tokens,
+        "decode_tokens": g.decode_tokens,
+        "finish": g.finish,
+    }

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from atoll.completion.context import RecentEdits, SnippetFinder, comment_mark, fit
 from atoll.completion.postprocess import CursorContext
@@ -31,6 +32,16 @@ from atoll.models.types import Prompt
 
 log = logging.getLogger(__name__)
 IndexProvider = Callable[[], CodeIndex | None]
+
+
+class Surroundings(TypedDict, total=False):
+    """What a prompt may draw on besides the file: the workspace folder (snippets from
+    files nearby, relative names) and the index (definitions of names in use)."""
+
+    root: Path | None
+    index: IndexProvider | None
+
+
 CONTEXT_CHARS = 4096  # what post-processing looks at around the cursor
 
 
@@ -61,14 +72,12 @@ class PromptBuilder:
         count: Callable[[str], int],
         template: FimTemplate,
         config: CompletionConfig,
-        *,
-        root: Path | None = None,
-        index: IndexProvider | None = None,
+        **around: Unpack[Surroundings],
     ) -> None:
         self.template = template
         self.config = config
-        self.root = root
-        self.index = index or (lambda: None)
+        self.root = root = around.get("root")
+        self.index = around.get("index") or (lambda: None)
         self.count = TokenCounter(count)
         self.snippets = SnippetFinder(root)
         self.recent = RecentEdits(config.recent_edits)

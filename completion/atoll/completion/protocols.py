@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Protocol
+
+from atoll.codeindex import HitLike, SymbolLike
+
+__all__ = ["CodeIndex", "HitLike", "SymbolLike"]
 
 
 class CodeIndex(Protocol):
@@ -14,27 +17,3 @@ class CodeIndex(Protocol):
     def definitions(self, name: str) -> Sequence[SymbolLike]: ...
 
     def search(self, query: str, k: int = 10) -> Sequence[HitLike]: ...
-
-
-class SymbolLike(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def signature(self) -> str: ...
-    @property
-    def start_line(self) -> int: ...
-
-
-class HitLike(Protocol):
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def score(self) -> float: ...

@@ -15,7 +15,8 @@ class Language:
     filenames: tuple[str, ...] = ()  # whole file names ("Makefile", "CMakeLists.txt")
     grammar: str = ""  # the tree-sitter-language-pack grammar; "" for none
     # The definitions query: a packaged ``queries/<query>.scm`` (default: the name), or
-    # an absolute path to a ``.scm`` file (a language added outside atoll).
+    # an absolute path to a ``.scm`` file (a language added outside atoll). Names joined
+    # by "+" are read in turn: "c+cpp" is C's patterns, then C++'s own.
     query: str = ""
     comment: str = ""  # the line-comment marker; "" when the language has none
     lsp_ids: tuple[str, ...] = ()  # the editors' languageIds ("typescriptreact")

@@ -129,7 +129,10 @@ def query_source(name: str) -> str:
     lang = get(name)
     if not lang.parses:
         raise LookupError(f"no grammar for {name}")
-    query = lang.query_name
+    return "\n".join(_query_file(part) for part in lang.query_name.split("+"))
+
+
+def _query_file(query: str) -> str:
     if query.endswith(".scm") and Path(query).is_absolute():
         return Path(query).read_text("utf-8")
     return (resources.files("atoll.languages") / "queries" / f"{query}.scm").read_text("utf-8")

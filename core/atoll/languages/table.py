@@ -25,7 +25,7 @@ TABLE: tuple[Language, ...] = (
     Language("tsx", (".tsx",), grammar="tsx", query="typescript", comment="//",
              lsp_ids=("typescriptreact",)),
     Language("c", (".c", ".h"), grammar="c", comment="//"),
-    Language("cpp", (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx"), grammar="cpp",
+    Language("cpp", (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx"), grammar="cpp", query="c+cpp",
              comment="//", aliases=("c++", "cxx")),
     Language("go", (".go",), grammar="go", comment="//", aliases=("golang",)),
     Language("java", (".java",), grammar="java", comment="//"),

@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from atoll.models.llama_load import default_threads
-from atoll.models.types import Generation, Prompt
+from atoll.models.types import ChatLimits, Generation, Limits, Prompt
 
 if TYPE_CHECKING:
     from atoll.config import AtollConfig
@@ -70,26 +70,11 @@ class Lease:
     def count_tokens(self, text: str) -> int:
         return self.local.count_tokens(text)
 
-    async def complete(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
-        return await self.local.complete(
-            prompt, max_tokens=max_tokens, cancel=cancel, deadline=deadline
-        )
+    async def complete(self, prompt: Prompt, **limits: Unpack[Limits]) -> Generation:
+        return await self.local.complete(prompt, **limits)
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
-        return await self.local.chat(messages, max_tokens=max_tokens, cancel=cancel)
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str:
+        return await self.local.chat(messages, **limits)
 
     def close(self) -> None:
         if not self._closed:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Required, TypedDict, Unpack, runtime_checkable
 
 
 class ModelUnavailableError(RuntimeError):
@@ -53,6 +53,19 @@ class Prompt:
         return "".join(s.text for s in self.segments)
 
 
+class ChatLimits(TypedDict, total=False):
+    """How far one answer may go: at most ``max_tokens``, stopping when ``cancel`` is set."""
+
+    max_tokens: Required[int]
+    cancel: threading.Event | None
+
+
+class Limits(ChatLimits, total=False):
+    """A completion's limits: a chat's, and a ``deadline`` (``time.monotonic()`` seconds)."""
+
+    deadline: float | None
+
+
 @dataclass
 class Generation:
     """One decode's text and what it cost."""
@@ -86,25 +99,12 @@ class TextModel(Protocol):
     @property
     def backend(self) -> str: ...
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str:
         """A chat completion (``[{"role": ..., "content": ...}]``); raises
         :class:`ModelUnavailableError` when the backend cannot answer."""
         ...
 
-    async def complete(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
+    async def complete(self, prompt: Prompt, **limits: Unpack[Limits]) -> Generation:
         """A raw completion of ``prompt`` (no chat template), stopping at
         ``prompt.stop``, at ``max_tokens``, when ``cancel`` is set (checked between
         tokens) or at ``deadline`` (``time.monotonic()`` seconds)."""

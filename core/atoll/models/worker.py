@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,6 +30,16 @@ PRIORITY_COMPLETION = 0
 PRIORITY_CHAT = 1  # hover explanations and other short answers
 PRIORITY_CREW = 2
 PRIORITY_WARM = 3  # evaluating a file's prompt ahead of a request
+
+
+class Scheduling(TypedDict, total=False):
+    """How a job waits: its ``priority`` (lower first; default completion), the
+    ``cancel`` event the awaiting task's cancellation sets, and whether a more urgent
+    job may stop it (``preemptible``)."""
+
+    priority: int
+    cancel: threading.Event | None
+    preemptible: bool
 
 
 class JobSkippedError(RuntimeError):
@@ -112,17 +122,12 @@ class ModelWorker:
         with self._queue.mutex:
             return any(j.priority < priority for j in self._queue.queue)
 
-    async def submit(
-        self,
-        fn: Callable[[], T],
-        *,
-        priority: int = PRIORITY_COMPLETION,
-        cancel: threading.Event | None = None,
-        preemptible: bool = False,
-    ) -> T:
+    async def submit(self, fn: Callable[[], T], **how: Unpack[Scheduling]) -> T:
         """Run ``fn`` on the worker; if the awaiting task is cancelled, ``cancel`` is set."""
         if self._stopped.is_set():
             raise RuntimeError("model worker is stopped")
+        priority, cancel = how.get("priority", PRIORITY_COMPLETION), how.get("cancel")
+        preemptible = how.get("preemptible", False)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         job = _Job(priority, next(self._seq), fn, loop, future, cancel, preemptible=preemptible)
@@ -135,14 +140,7 @@ class ModelWorker:
                 cancel.set()
             raise
 
-    async def submit_timed(
-        self,
-        fn: Callable[[], T],
-        *,
-        priority: int = PRIORITY_COMPLETION,
-        cancel: threading.Event | None = None,
-        preemptible: bool = False,
-    ) -> tuple[T, float]:
+    async def submit_timed(self, fn: Callable[[], T], **how: Unpack[Scheduling]) -> tuple[T, float]:
         """:meth:`submit`, also returning how long the job waited in the queue (ms)."""
         queued = time.perf_counter()
         started: list[float] = []
@@ -151,7 +149,7 @@ class ModelWorker:
             started.append(time.perf_counter())
             return fn()
 
-        result = await self.submit(job, priority=priority, cancel=cancel, preemptible=preemptible)
+        result = await self.submit(job, **how)
         return result, ((started[0] if started else queued) - queued) * 1000
 
     def call(

@@ -16,8 +16,10 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Unpack
 
 from atoll import languages
+from atoll.codeindex import SearchScope
 from atoll.config import AtollConfig
 from atoll.indexing import writes
 from atoll.indexing.analyze import FileFacts, analyze, parse_text
@@ -262,24 +264,14 @@ class WorkspaceIndex:
     def hybrid(self) -> HybridSearch:
         return self._search
 
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
-        mode: str = "hybrid",
-    ) -> list[SearchHit]:
+    def search(self, query: str, k: int = 10, **scope: Unpack[SearchScope]) -> list[SearchHit]:
         """Hybrid (lexical + vector, RRF) code search; lexical only without embeddings.
 
         ``mode="lexical"`` never touches the embedding model (a name's uses).
         """
-        lang = languages.normalize(language) if language else None
-        return self._search.search(
-            query, k, language=lang, path_prefix=path_prefix, mode=mode,
-            wait=not self.interactive,
-        )  # fmt: skip
+        if language := scope.get("language"):
+            scope["language"] = languages.normalize(language)
+        return self._search.search(query, k, wait=not self.interactive, **scope)
 
     def outline(self, budget_tokens: int = 1024, focus: Sequence[Path] = ()) -> str:
         """A ranked repository map cut to ``budget_tokens``."""

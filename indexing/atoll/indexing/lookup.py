@@ -20,24 +20,13 @@ _FTS_SAFE = re.compile(r"[^\w]+", re.UNICODE)
 
 
 def row_to_symbol(root: Path, row: Row) -> Symbol:
-    return Symbol(
-        name=str(row[0]),
-        kind=int(row[1]),
-        container=str(row[2]),
-        path=root / from_db(str(row[3])),
-        language=str(row[4]),
-        start_line=int(row[5]),
-        start_col=int(row[6]),
-        end_line=int(row[7]),
-        end_col=int(row[8]),
-        sel_start_line=int(row[9]),
-        sel_start_col=int(row[10]),
-        sel_end_line=int(row[11]),
-        sel_end_col=int(row[12]),
-        signature=str(row[13]),
-        doc=str(row[14]),
-        references=int(row[15]),
-    )
+    """A symbol from a row of ``SYMBOL_COLUMNS``: name, kind, container, path, language,
+    the eight line and column numbers (its span, then its name's), signature, doc,
+    references."""
+    head = (str(row[0]), int(row[1]), str(row[2]), root / from_db(str(row[3])), str(row[4]))
+    sl, sc, el, ec, nsl, nsc, nel, nec = (int(n) for n in row[5:13])
+    tail = (str(row[13]), str(row[14]), int(row[15]))
+    return Symbol(*head, sl, sc, el, ec, nsl, nsc, nel, nec, *tail)
 
 
 class SymbolSearch:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import Unpack
 
+from atoll.codeindex import SearchScope
 from atoll.indexing.files import from_db, to_db
 from atoll.indexing.model import SearchHit
 from atoll.indexing.names import words
@@ -115,14 +117,7 @@ class HybridSearch:
             return []
 
     def search(
-        self,
-        query: str,
-        k: int = 10,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
-        mode: str = "hybrid",
-        wait: bool = True,
+        self, query: str, k: int = 10, *, wait: bool = True, **scope: Unpack[SearchScope]
     ) -> list[SearchHit]:
         """The ``k`` best chunks; ``mode``: "hybrid", "lexical" or "vector".
 
@@ -131,8 +126,8 @@ class HybridSearch:
         """
         if not query.strip() or k <= 0:
             return []
-        prefix = _normalize_prefix(path_prefix)
-        depth = max(k * 4, 40)
+        language, prefix = scope.get("language"), _normalize_prefix(scope.get("path_prefix"))
+        mode, depth = scope.get("mode", "hybrid"), max(k * 4, 40)
         rankings = []
         if mode in ("hybrid", "lexical"):
             rankings.append(self.lexical(query, depth, language, prefix))

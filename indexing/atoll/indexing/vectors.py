@@ -20,12 +20,15 @@ import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
+from atoll.codeindex import Scope
 from atoll.indexing.aside import set_aside
 
 log = logging.getLogger(__name__)
 COLLECTION = "atoll_chunks"
+Vectors = Sequence[Sequence[float]]
+Payloads = Sequence[dict[str, Any]]  # language, dirs (folder prefixes), kind
 
 
 def repository_name(root: Path, configured: str = "") -> str:
@@ -58,12 +61,7 @@ def dir_prefixes(relative: str) -> list[str]:
 
 
 class VectorStore(Protocol):
-    def upsert(
-        self,
-        ids: Sequence[int],
-        vectors: Sequence[Sequence[float]],
-        payloads: Sequence[dict[str, Any]],
-    ) -> None: ...
+    def upsert(self, ids: Sequence[int], vectors: Vectors, payloads: Payloads) -> None: ...
 
     def delete(self, ids: Sequence[int]) -> None: ...
 
@@ -72,12 +70,7 @@ class VectorStore(Protocol):
         ...
 
     def query(
-        self,
-        vector: Sequence[float],
-        k: int,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
+        self, vector: Sequence[float], k: int, **scope: Unpack[Scope]
     ) -> list[tuple[int, float]]: ...
 
     def count(self) -> int: ...
@@ -127,12 +120,7 @@ class EdgeVectorStore:
                 q.UpdateOperation.create_field_index(field, q.PayloadSchemaType.Keyword)
             )
 
-    def upsert(
-        self,
-        ids: Sequence[int],
-        vectors: Sequence[Sequence[float]],
-        payloads: Sequence[dict[str, Any]],
-    ) -> None:
+    def upsert(self, ids: Sequence[int], vectors: Vectors, payloads: Payloads) -> None:
         points = [
             self.q.Point(i, list(v), p) for i, v, p in zip(ids, vectors, payloads, strict=True)
         ]
@@ -143,19 +131,10 @@ class EdgeVectorStore:
             self.shard.update(self.q.UpdateOperation.delete_points(list(ids)))
 
     def query(
-        self,
-        vector: Sequence[float],
-        k: int,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
+        self, vector: Sequence[float], k: int, **scope: Unpack[Scope]
     ) -> list[tuple[int, float]]:
         q = self.q
-        must = []
-        if language:
-            must.append(q.FieldCondition("language", match=q.MatchValue(language)))
-        if path_prefix:
-            must.append(q.FieldCondition("dirs", match=q.MatchValue(path_prefix)))
+        must = [q.FieldCondition(key, match=q.MatchValue(value)) for key, value in _matches(scope)]
         request = q.QueryRequest(
             limit=k,
             query=q.Query.Nearest(list(vector)),
@@ -215,12 +194,7 @@ class ClientVectorStore:
                         collection, field, models.PayloadSchemaType.KEYWORD
                     )
 
-    def upsert(
-        self,
-        ids: Sequence[int],
-        vectors: Sequence[Sequence[float]],
-        payloads: Sequence[dict[str, Any]],
-    ) -> None:
+    def upsert(self, ids: Sequence[int], vectors: Vectors, payloads: Payloads) -> None:
         points = [
             self.models.PointStruct(id=i, vector=list(v), payload=p)
             for i, v, p in zip(ids, vectors, payloads, strict=True)
@@ -241,19 +215,13 @@ class ClientVectorStore:
         return {int(p.id) for p in found}
 
     def query(
-        self,
-        vector: Sequence[float],
-        k: int,
-        *,
-        language: str | None = None,
-        path_prefix: str | None = None,
+        self, vector: Sequence[float], k: int, **scope: Unpack[Scope]
     ) -> list[tuple[int, float]]:
         m = self.models
-        must: list[Any] = []
-        if language:
-            must.append(m.FieldCondition(key="language", match=m.MatchValue(value=language)))
-        if path_prefix:
-            must.append(m.FieldCondition(key="dirs", match=m.MatchValue(value=path_prefix)))
+        must: list[Any] = [
+            m.FieldCondition(key=key, match=m.MatchValue(value=value))
+            for key, value in _matches(scope)
+        ]
         found = self.client.query_points(
             self.collection,
             query=list(vector),
@@ -267,6 +235,12 @@ class ClientVectorStore:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _matches(scope: Scope) -> list[tuple[str, str]]:
+    """The payload fields a point must match: its ``language``, and a folder in ``dirs``."""
+    wanted = (("language", scope.get("language")), ("dirs", scope.get("path_prefix")))
+    return [(key, value) for key, value in wanted if value]
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

@@ -12,17 +12,11 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
-from atoll.cli.options import JSON_HELP, SET_HELP, WORKSPACE_HELP
 from atoll.config import LoadedConfig, load_config, parse_assignments
 
 # Human output goes to stdout; diagnostics to stderr so `--json` stays parseable.
 console = Console()
 err_console = Console(stderr=True)
-
-# The options of atoll.cli.options as defaults, for the commands not moved onto its types.
-SET_OPTION = typer.Option([], "--set", metavar="KEY=VALUE", help=SET_HELP)
-JSON_OPTION = typer.Option(False, "--json", help=JSON_HELP)
-WORKSPACE_OPTION = typer.Option(None, "--workspace", "-w", help=WORKSPACE_HELP)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

@@ -2,50 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Unpack
 
+from atoll.codeindex import HitLike, SymbolLike
+from atoll.models.types import ChatLimits
 
-class SymbolLike(Protocol):
-    """The fields of :class:`atoll.indexing.Symbol` that hover reads."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def kind(self) -> int: ...
-    @property
-    def container(self) -> str: ...
-    @property
-    def path(self) -> Path: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def sel_start_line(self) -> int: ...
-    @property
-    def signature(self) -> str: ...
-    @property
-    def doc(self) -> str: ...
-    @property
-    def references(self) -> int: ...
-
-
-class HitLike(Protocol):
-    """The fields of :class:`atoll.indexing.SearchHit` that hover reads."""
-
-    @property
-    def path(self) -> Path: ...
-    @property
-    def start_line(self) -> int: ...
-    @property
-    def end_line(self) -> int: ...
-    @property
-    def text(self) -> str: ...
+__all__ = ["ChatModel", "HitLike", "SymbolLike", "SymbolSource"]
 
 
 class SymbolSource(Protocol):
@@ -61,10 +24,4 @@ class SymbolSource(Protocol):
 class ChatModel(Protocol):
     """One shared chat model; a set ``cancel`` event stops a running decode."""
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str: ...
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str: ...

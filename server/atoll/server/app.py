@@ -24,13 +24,13 @@ from atoll.config import AtollConfig, LoadedConfig, load_config
 from atoll.models.types import TextModel
 from atoll.server import features
 from atoll.server.logs import attach_client_log_handler, set_log_level
-from atoll.server.lsp.conversions import WARNING, show_message, uri_to_path
+from atoll.server.lsp.conversions import WARNING, show_message
 from atoll.server.protocol import AtollProtocol
 
 if TYPE_CHECKING:
     from atoll.indexing import WorkspaceIndex
 
-__all__ = ["AtollServer", "create_server", "parent_alive", "uri_to_path"]
+__all__ = ["AtollServer", "create_server", "parent_alive"]
 log = logging.getLogger(__name__)
 
 __version__ = "0.1.0"

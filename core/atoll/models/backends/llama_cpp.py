@@ -18,14 +18,14 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from atoll.models.backends import Backend, BackendError, Created, StateListener
 from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.models.llama_eval import Evaluator
 from atoll.models.llama_load import load_llama
 from atoll.models.stopping import Stopping
-from atoll.models.types import Generation, ModelUnavailableError, Prompt
+from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
 from atoll.models.worker import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETION,
@@ -147,16 +147,11 @@ class LlamaCppModel:
 
         return bool(llama_cpp.llama_vocab_is_eog(self._llm._model.vocab, token))
 
-    def generate_blocking(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
+    def generate_blocking(self, prompt: Prompt, **limits: Unpack[Limits]) -> Generation:
         """Evaluate the prompt (KV reused, in abortable batches), then decode greedily
         on the calling thread (the worker). ``max_tokens=0`` only warms the KV."""
+        max_tokens, cancel = limits["max_tokens"], limits.get("cancel")
+        deadline = limits.get("deadline")
         if self._llm is None or self._eval is None:
             raise RuntimeError("model not loaded")
         ev = self._eval
@@ -213,19 +208,11 @@ class LlamaCppModel:
         result.finish = stopping.finish
         result.decode_tokens = len(out)
 
-    async def complete(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
-        warm = max_tokens <= 0
+    async def complete(self, prompt: Prompt, **limits: Unpack[Limits]) -> Generation:
+        cancel = limits.get("cancel")
+        warm = limits["max_tokens"] <= 0
         result, queue_ms = await self.worker.submit_timed(
-            lambda: self.generate_blocking(
-                prompt, max_tokens=max_tokens, cancel=cancel, deadline=deadline
-            ),
+            lambda: self.generate_blocking(prompt, **limits),
             priority=PRIORITY_WARM if warm else PRIORITY_COMPLETION,
             cancel=cancel,
             preemptible=warm,
@@ -272,13 +259,8 @@ class LlamaCppModel:
         end = max(text.rfind(". "), text.rfind(".\n"))
         return text[: end + 1] if end > 0 else text
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str:
+        max_tokens, cancel = limits["max_tokens"], limits.get("cancel")
         # A CancelFlag reaches llama.cpp's abort flag at once (a plain event only between
         # tokens): it is set when the caller cancels the awaiting task or a completion
         # preempts the answer.

@@ -22,12 +22,12 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from atoll.models.backends import Backend, BackendError, Created, StateListener
 from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.models.stopping import Stopping
-from atoll.models.types import Generation, ModelUnavailableError, Prompt
+from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
 from atoll.models.wire import (
     MalformedAnswerError,
     chat_body,
@@ -236,14 +236,9 @@ class OpenAICompatModel:
 
     # -- the model -----------------------------------------------------------------
 
-    async def complete(
-        self,
-        prompt: Prompt,
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-        deadline: float | None = None,
-    ) -> Generation:
+    async def complete(self, prompt: Prompt, **limits: Unpack[Limits]) -> Generation:
+        max_tokens, cancel = limits["max_tokens"], limits.get("cancel")
+        deadline = limits.get("deadline")
         self._check_backoff()
         start = time.perf_counter()
         await self._probe(deadline)
@@ -283,13 +278,8 @@ class OpenAICompatModel:
             finish=why or stopping.finish,
         )
 
-    async def chat(
-        self,
-        messages: list[dict[str, str]],
-        *,
-        max_tokens: int,
-        cancel: threading.Event | None = None,
-    ) -> str:
+    async def chat(self, messages: list[dict[str, str]], **limits: Unpack[ChatLimits]) -> str:
+        max_tokens, cancel = limits["max_tokens"], limits.get("cancel")
         self._check_backoff()
         await self._probe()
         parts: list[str] = []

@@ -9,35 +9,22 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
 from rich.markup import escape
 from rich.syntax import Syntax
 
-from atoll.cli.common import WORKSPACE_OPTION, choose_workspace, console, err_console, fail, load
-
-__all__ = ["WORKSPACE_OPTION", "ProgressView", "open_index", "setup", "show_diff"]
+from atoll.cli.common import choose_workspace, console, err_console, fail, load
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool
     from atoll.agents.tools import CodeIndex
     from atoll.config import AtollConfig
 
-ENDPOINT_OPTION = typer.Option(
-    "", "--endpoint", help="OpenAI-compatible base URL for every role (vLLM, llama.cpp server)."
-)
-INDEX_OPTION = typer.Option(
-    True, "--index/--no-index", help="Let the agents search the workspace index."
-)
-MODE_OPTION = typer.Option(
-    "",
-    "--mode",
-    help="crew (the roles in agents.roles), solo (one agent) or auto; default: agents.mode.",
-)
+# The options the crew commands share, as parameter types (like atoll.cli.options).
 
 
 def setup(
     workspace: Path | None,
-    sets: list[str],
+    sets: list[str] | None,
     endpoint: str,
     roles: tuple[str, ...] | None = None,
     mode: str = "",
@@ -49,6 +36,7 @@ def setup(
     from atoll.config.models import ModelNotFoundError, resolve_gguf
 
     root = choose_workspace(workspace)
+    sets = list(sets or [])
     if endpoint:
         sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
     if mode:

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from atoll.cli.commands._crew_cli import (
-    ENDPOINT_OPTION,
-    INDEX_OPTION,
-    WORKSPACE_OPTION,
-    ProgressView,
-    open_index,
-    setup,
-)
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, err_console, print_json
+from atoll.cli.commands._crew_cli import ProgressView, open_index, setup
+from atoll.cli.common import console, err_console, print_json
+from atoll.cli.options import AsJson, Endpoint, Sets, UseIndex, Workspace
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
     def ask(
         question: str = typer.Argument(..., help="A question about the code."),
-        endpoint: str = ENDPOINT_OPTION,
-        use_index: bool = INDEX_OPTION,
-        workspace: Path = WORKSPACE_OPTION,
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        endpoint: Endpoint = "",
+        use_index: UseIndex = True,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Ask one agent a question about the workspace; it may read files, never change them."""
         from atoll.agents import ask as ask_agent

@@ -17,18 +17,10 @@ import typer
 from rich.markdown import Markdown
 from rich.markup import escape
 
-from atoll.cli.commands._crew_cli import (
-    ENDPOINT_OPTION,
-    INDEX_OPTION,
-    MODE_OPTION,
-    WORKSPACE_OPTION,
-    ProgressView,
-    open_index,
-    setup,
-    show_diff,
-)
+from atoll.cli.commands._crew_cli import ProgressView, open_index, setup, show_diff
 from atoll.cli.commands.index import index_with_progress
-from atoll.cli.common import JSON_OPTION, SET_OPTION, console, fail
+from atoll.cli.common import console, fail
+from atoll.cli.options import AsJson, Endpoint, Mode, Sets, UseIndex, Workspace
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool
@@ -180,12 +172,12 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def chat(
         resume: str = typer.Option("", "--resume", help="Continue a saved session."),
-        endpoint: str = ENDPOINT_OPTION,
-        mode: str = MODE_OPTION,
-        use_index: bool = INDEX_OPTION,
-        workspace: Path = WORKSPACE_OPTION,
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        endpoint: Endpoint = "",
+        mode: Mode = "",
+        use_index: UseIndex = True,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Talk with the crew's quick agent about the workspace; /help for commands."""
         from atoll.agents.transcript import new_run_id

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from atoll.cli.common import console, fail
+from atoll.cli.options import workspace_option
 
 SAMPLE = Path(__file__).resolve().parents[4] / "samples" / "workspace"
 
@@ -38,11 +39,8 @@ async def _run(workspace: Path, client: str, server_args: list[str]) -> None:
 def register(app: typer.Typer) -> None:
     @app.command()
     def demo(
-        workspace: Path = typer.Option(
-            None,
-            "--workspace",
-            "-w",
-            help="Workspace to use (default: a copy of the bundled sample).",
+        workspace: Path = workspace_option(
+            "Workspace to use (default: a copy of the bundled sample)."
         ),
         client: str = typer.Option(
             "visual_studio_code",

@@ -12,17 +12,9 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from atoll.cli.commands._crew_cli import (
-    ENDPOINT_OPTION,
-    INDEX_OPTION,
-    MODE_OPTION,
-    WORKSPACE_OPTION,
-    ProgressView,
-    open_index,
-    setup,
-    show_diff,
-)
-from atoll.cli.common import JSON_OPTION, SET_OPTION, choose_workspace, console, fail
+from atoll.cli.commands._crew_cli import ProgressView, open_index, setup, show_diff
+from atoll.cli.common import choose_workspace, console, fail
+from atoll.cli.options import AsJson, Endpoint, Mode, Sets, UseIndex, Workspace
 
 if TYPE_CHECKING:
     from atoll.agents import CrewResult, CrewRun
@@ -136,12 +128,12 @@ def register(app: typer.Typer) -> None:
         resume: str = typer.Option("", "--resume", help="Continue the run with this id."),
         replay: str = typer.Option("", "--replay", help="Print the transcript of a run and exit."),
         apply: bool = typer.Option(False, "--apply", help="Write the result into the workspace."),
-        endpoint: str = ENDPOINT_OPTION,
-        mode: str = MODE_OPTION,
-        use_index: bool = INDEX_OPTION,
-        workspace: Path = WORKSPACE_OPTION,
-        as_json: bool = JSON_OPTION,
-        sets: list[str] = SET_OPTION,
+        endpoint: Endpoint = "",
+        mode: Mode = "",
+        use_index: UseIndex = True,
+        workspace: Workspace = None,
+        as_json: AsJson = False,
+        sets: Sets = None,
     ) -> None:
         """Hand a requirements document to the crew; show progress, the plan and the diff."""
         if replay:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from atoll.cli.common import SET_OPTION, fail
+from atoll.cli.common import fail
+from atoll.cli.options import Sets
 from atoll.config import parse_assignments
 
 
@@ -28,7 +29,7 @@ def register(app: typer.Typer) -> None:
         ),
         stdio: bool = typer.Option(True, "--stdio/--no-stdio", help="Talk LSP on stdin/stdout."),
         log_level: str = typer.Option(None, "--log-level", help="debug, info, warning or error."),
-        sets: list[str] = SET_OPTION,
+        sets: Sets = None,
     ) -> None:
         """Run the language server an editor talks to."""
         import faulthandler
@@ -40,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from atoll.server.logs import configure_stderr_logging
 
         try:
-            cli = parse_assignments(sets)
+            cli = parse_assignments(sets or [])
         except ValueError as exc:
             fail(str(exc), 2)
         if log_level:

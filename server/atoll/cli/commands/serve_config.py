@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from atoll.cli.common import choose_workspace, console, err_console, fail, load, print_json
-from atoll.cli.options import AsJson, Sets
+from atoll.cli.options import AsJson, Sets, workspace_option
 
 
 def register(app: typer.Typer) -> None:
@@ -20,11 +20,8 @@ def register(app: typer.Typer) -> None:
         target: str = typer.Argument(
             ..., metavar="vllm|qdrant|systemd|compose|all", help="What to print."
         ),
-        workspace: Path = typer.Option(
-            None,
-            "--workspace",
-            "-w",
-            help="Folder whose atoll.toml describes the set-up (read as your own file).",
+        workspace: Path = workspace_option(
+            "Folder whose atoll.toml describes the set-up (read as your own file)."
         ),
         write: Path = typer.Option(
             None, "--write", metavar="DIR", help="Write the files under DIR instead of printing."

@@ -21,14 +21,15 @@ async def _completion_status(session: DemoSession) -> dict[str, Any]:
     return dict(section) if isinstance(section, dict) else {}
 
 
-def _params(uri: str, position: types.Position) -> types.InlineCompletionParams:
-    return types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri),
-        position=position,
-        context=types.InlineCompletionContext(
-            trigger_kind=types.InlineCompletionTriggerKind.Automatic
-        ),
-    )
+def inline_params(
+    uri: str,
+    position: types.Position,
+    trigger: types.InlineCompletionTriggerKind = types.InlineCompletionTriggerKind.Automatic,
+) -> types.InlineCompletionParams:
+    """An inline completion request as an editor sends it (typing: ``Automatic``)."""
+    context = types.InlineCompletionContext(trigger_kind=trigger)
+    document = types.TextDocumentIdentifier(uri)
+    return types.InlineCompletionParams(context=context, text_document=document, position=position)
 
 
 def _first(result: Any) -> str:
@@ -59,7 +60,7 @@ async def completion(session: DemoSession) -> None:
         return
     result = await session.request(
         f"textDocument/inlineCompletion {FILE}:{position.line + 1}",
-        session.client.text_document_inline_completion_async(_params(uri, position)),
+        session.client.text_document_inline_completion_async(inline_params(uri, position)),
     )
     suggestion = _first(result)
     session.show(
@@ -79,7 +80,7 @@ async def completion(session: DemoSession) -> None:
         after = types.Position(position.line, position.character + 1)
         rest = await session.request(
             "textDocument/inlineCompletion after typing one character (type-ahead)",
-            session.client.text_document_inline_completion_async(_params(uri, after)),
+            session.client.text_document_inline_completion_async(inline_params(uri, after)),
         )
         session.show("type-ahead: the rest of the same suggestion", _first(rest) or "(none)")
     stats = (await _completion_status(session)).get("stats", {})

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from lsprotocol import types
 
 from atoll.indexing import Symbol
+
+Flat = TypeVar("Flat", types.SymbolInformation, types.WorkspaceSymbol)
 
 
 def symbol_range(s: Symbol) -> types.Range:
@@ -29,3 +33,17 @@ def symbol_kind(s: Symbol) -> types.SymbolKind:
 
 def location(s: Symbol) -> types.Location:
     return types.Location(uri=s.path.as_uri(), range=selection_range(s))
+
+
+def flat(cls: type[Flat], symbols: list[Symbol]) -> list[Flat]:
+    """Symbols as a flat list of ``SymbolInformation`` or ``WorkspaceSymbol``, which
+    carry the same fields."""
+    return [
+        cls(
+            name=s.name,
+            kind=symbol_kind(s),
+            location=location(s),
+            container_name=s.container or None,
+        )
+        for s in symbols
+    ]

@@ -12,7 +12,8 @@ import re
 from lsprotocol import types
 
 from atoll.server.app import AtollServer
-from atoll.server.features.inline_completion import complete_at, completion_service
+from atoll.server.features.inline_completion import SERVICES, complete_at
+from atoll.server.lsp import capabilities
 
 _WORD = re.compile(r"[A-Za-z0-9_]*$")
 LABEL_CHARS = 60
@@ -22,8 +23,7 @@ def wants_items(server: AtollServer) -> bool:
     setting = server.config.completion.completion_item
     if setting != "auto":
         return setting == "on"
-    caps = server.client_capabilities.text_document
-    return caps is None or caps.inline_completion is None
+    return not capabilities.inline_completion(server.client_capabilities)
 
 
 def snippet_escape(text: str) -> str:
@@ -54,32 +54,29 @@ def suggestion_item(word: str, suggestion: str, edit_range: types.Range) -> type
     )
 
 
-def register(server: AtollServer) -> None:
-    @server.feature(
-        types.TEXT_DOCUMENT_COMPLETION,
-        types.CompletionOptions(trigger_characters=[".", "(", " "], resolve_provider=False),
+async def completion(ls: AtollServer, params: types.CompletionParams) -> types.CompletionList:
+    """The suggestion as one item replacing the word before the cursor (empty when the
+    client takes inline completions instead, or completion is off)."""
+    if SERVICES.get(ls) is None or not wants_items(ls) or not ls.config.completion.enabled:
+        return types.CompletionList(is_incomplete=False, items=[])
+    invoked = (
+        params.context is not None
+        and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
     )
-    @server.guarded("completion", default=None)
-    async def completion(
-        ls: AtollServer, params: types.CompletionParams
-    ) -> types.CompletionList | None:
-        if (
-            completion_service(ls) is None
-            or not wants_items(ls)
-            or not ls.config.completion.enabled
-        ):
-            return types.CompletionList(is_incomplete=False, items=[])
-        invoked = (
-            params.context is not None
-            and params.context.trigger_kind == types.CompletionTriggerKind.Invoked
-        )
-        result, position = await complete_at(
-            ls, params.text_document.uri, params.position, automatic=not invoked
-        )
-        if result is None or not result.text:
-            return types.CompletionList(is_incomplete=True, items=[])
-        word = _WORD.search(result.line_prefix)
-        typed = word.group(0) if word else ""
-        start = types.Position(position.line, max(0, position.character - len(typed)))
-        item = suggestion_item(typed, result.text, types.Range(start, position))
-        return types.CompletionList(is_incomplete=True, items=[item])
+    result, position = await complete_at(
+        ls, params.text_document.uri, params.position, automatic=not invoked
+    )
+    if result is None or not result.text:
+        return types.CompletionList(is_incomplete=True, items=[])
+    word = _WORD.search(result.line_prefix)
+    typed = word.group(0) if word else ""
+    start = types.Position(position.line, max(0, position.character - len(typed)))
+    item = suggestion_item(typed, result.text, types.Range(start, position))
+    return types.CompletionList(is_incomplete=True, items=[item])
+
+
+def register(server: AtollServer) -> None:
+    options = types.CompletionOptions(trigger_characters=[".", "(", " "], resolve_provider=False)
+    server.feature(types.TEXT_DOCUMENT_COMPLETION, options)(
+        server.guarded("completion", default=None)(completion)
+    )

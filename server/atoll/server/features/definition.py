@@ -34,27 +34,32 @@ def rank(found: list[Symbol], language: str, path: str) -> list[Symbol]:
     return sorted(found, key=lambda s: (str(s.path) != path, s.language != language))
 
 
+async def definition(
+    ls: AtollServer, params: types.DefinitionParams
+) -> list[types.Location] | None:
+    """Where the word at the cursor is defined, by name in the index (the same file and
+    language first)."""
+    index = await ls.opened_index()
+    if index is None:
+        return None
+    try:
+        cursor = cursor_at(ls, params.text_document.uri, params.position)
+    except DocumentError:
+        return None
+    line = cursor.text.split("\n")[cursor.line] if cursor.text else ""
+    column = cursor.offset - (cursor.text.rfind("\n", 0, cursor.offset) + 1)
+    word, _ = word_at(line, column)
+    if not word:
+        return None
+    found = await asyncio.to_thread(index.definitions, word)
+    if not found:
+        return None
+    language = languages.for_path(cursor.path).name if cursor.path else ""
+    ordered = rank(found, language, str(cursor.path))
+    return [location(s) for s in ordered[:20]]
+
+
 def register(server: AtollServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
-    @server.guarded("textDocument/definition", default=None)
-    async def definition(
-        ls: AtollServer, params: types.DefinitionParams
-    ) -> list[types.Location] | None:
-        index = await ls.opened_index()
-        if index is None:
-            return None
-        try:
-            cursor = cursor_at(ls, params.text_document.uri, params.position)
-        except DocumentError:
-            return None
-        line = cursor.text.split("\n")[cursor.line] if cursor.text else ""
-        column = cursor.offset - (cursor.text.rfind("\n", 0, cursor.offset) + 1)
-        word, _ = word_at(line, column)
-        if not word:
-            return None
-        found = await asyncio.to_thread(index.definitions, word)
-        if not found:
-            return None
-        language = languages.for_path(cursor.path).name if cursor.path else ""
-        ordered = rank(found, language, str(cursor.path))
-        return [location(s) for s in ordered[:20]]
+    server.feature(types.TEXT_DOCUMENT_DEFINITION)(
+        server.guarded("textDocument/definition", default=None)(definition)
+    )

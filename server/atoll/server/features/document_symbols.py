@@ -12,13 +12,12 @@ from lsprotocol import types
 
 from atoll.indexing import Symbol
 from atoll.indexing.index import parse_alone
-from atoll.server.app import AtollServer, uri_to_path
-from atoll.server.features._symbol_convert import (
-    location,
-    selection_range,
-    symbol_kind,
-    symbol_range,
-)
+from atoll.server.app import AtollServer
+from atoll.server.documents import open_document
+from atoll.server.features._symbol_convert import flat, selection_range, symbol_kind, symbol_range
+from atoll.server.lsp import capabilities
+from atoll.server.lsp.conversions import uri_to_path
+from atoll.server.lsp.texts import TextError, read_disk
 
 
 def hierarchy(symbols: list[Symbol]) -> list[types.DocumentSymbol]:
@@ -52,37 +51,31 @@ def _contains(outer: Symbol, inner: Symbol) -> bool:
     ) <= (outer.end_line, outer.end_col)
 
 
-def _hierarchical(ls: AtollServer) -> bool:
-    caps = ls.client_capabilities.text_document
-    ds = caps.document_symbol if caps else None
-    return bool(ds and ds.hierarchical_document_symbol_support)
+async def document_symbol(
+    ls: AtollServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol] | list[types.SymbolInformation]:
+    """The file's outline: from its open buffer, else from the index, else its disk text."""
+    uri = params.text_document.uri
+    path = uri_to_path(uri)
+    if path is None:
+        return []
+    doc = open_document(ls, uri)
+    text = doc.source if doc is not None else None
+    index = await ls.opened_index()
+    if index is not None:
+        symbols = await asyncio.to_thread(index.symbols_in_file, path, text)
+    else:
+        try:
+            text = text if text is not None else await asyncio.to_thread(read_disk, path)
+        except TextError:
+            return []
+        symbols = await asyncio.to_thread(parse_alone, path, text)
+    if capabilities.hierarchical_symbols(ls.client_capabilities):
+        return hierarchy(symbols)
+    return flat(types.SymbolInformation, symbols)
 
 
 def register(server: AtollServer) -> None:
-    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
-    @server.guarded("textDocument/documentSymbol", default=[])
-    async def document_symbol(
-        ls: AtollServer, params: types.DocumentSymbolParams
-    ) -> list[types.DocumentSymbol] | list[types.SymbolInformation]:
-        uri = params.text_document.uri
-        path = uri_to_path(uri)
-        if path is None:
-            return []
-        doc = ls.workspace.text_documents.get(uri)
-        text = doc.source if doc is not None else None
-        index = await ls.opened_index()
-        if index is not None:
-            symbols = await asyncio.to_thread(index.symbols_in_file, path, text)
-        else:
-            symbols = await asyncio.to_thread(parse_alone, path, text)
-        if _hierarchical(ls):
-            return hierarchy(symbols)
-        return [
-            types.SymbolInformation(
-                name=s.name,
-                kind=symbol_kind(s),
-                location=location(s),
-                container_name=s.container or None,
-            )
-            for s in symbols
-        ]
+    server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)(
+        server.guarded("textDocument/documentSymbol", default=[])(document_symbol)
+    )

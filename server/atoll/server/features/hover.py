@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import Any, cast
 
 from lsprotocol import types
@@ -32,37 +31,11 @@ from atoll.explain import (
     render_plain,
 )
 from atoll.server.app import AtollServer
-from atoll.server.documents import DocumentError, cursor_at, open_buffers, open_document
+from atoll.server.documents import DocumentError, cursor_at, open_document, open_texts
+from atoll.server.lsp import capabilities, positions
+from atoll.server.lsp.per_server import PerServer
 
 log = logging.getLogger(__name__)
-
-
-def _read_text(buffers: dict[Path, str]) -> Any:
-    def read(path: Path) -> str | None:
-        if path in buffers:
-            return buffers[path]
-        try:
-            return path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return None
-
-    return read
-
-
-def _wants_markdown(server: AtollServer) -> bool:
-    caps = server.client_capabilities.text_document
-    formats = caps.hover.content_format if caps and caps.hover else None
-    return not formats or types.MarkupKind.Markdown in formats
-
-
-def _character(line: str, index: int, encoding: object) -> int:
-    """A Python string index on ``line`` as an LSP character in the negotiated encoding."""
-    head = line[:index]
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len(head)
-    if encoding == types.PositionEncodingKind.Utf8:
-        return len(head.encode("utf-8", "surrogatepass"))
-    return len(head.encode("utf-16-le", "surrogatepass")) // 2
 
 
 class HoverFeature:
@@ -103,26 +76,25 @@ class HoverFeature:
         index = await self._index()
         if index is None:
             return None
-        buffers = open_buffers(server)
         facts = await asyncio.to_thread(
             build_facts,
             index,
             target.name,
             here=cursor.path,
             language=language,
-            read_text=_read_text(buffers),
+            read_text=open_texts(server).get,
         )
         if facts is None:
             return None
         explanation, pending = await self._explanation(index, facts)
-        render = render_markdown if _wants_markdown(server) else render_plain
+        markdown = capabilities.hover_markdown(server.client_capabilities)
+        render = render_markdown if markdown else render_plain
         text = render(facts, root=server.root, explanation=explanation, pending=pending)
-        kind = (
-            types.MarkupKind.Markdown if render is render_markdown else types.MarkupKind.PlainText
-        )
+        kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+        encoding = positions.encoding_of(server)
         return types.Hover(
             contents=types.MarkupContent(kind=kind, value=text),
-            range=self._range(cursor.text, target.start, target.end),
+            range=positions.range_at(cursor.text, target.start, target.end, encoding),
         )
 
     async def _explanation(self, index: SymbolSource, facts: HoverFacts) -> tuple[str | None, bool]:
@@ -147,24 +119,18 @@ class HoverFeature:
         text = await self.explainer.wait(facts.content_hash, config.wait_ms / 1000)
         return text, text is None
 
-    def _range(self, text: str, start: int, end: int) -> types.Range:
-        line_start = text.rfind("\n", 0, start) + 1
-        line_end = text.find("\n", start)
-        line = text[line_start : line_end if line_end >= 0 else len(text)]
-        number = text.count("\n", 0, start)
-        encoding = self.server.workspace.position_encoding
-        return types.Range(
-            types.Position(number, _character(line, start - line_start, encoding)),
-            types.Position(number, _character(line, end - line_start, encoding)),
-        )
+
+FEATURES = PerServer(lambda server: HoverFeature(cast(AtollServer, server)))
+
+
+async def hover(ls: AtollServer, params: types.HoverParams) -> types.Hover | None:
+    """The index's facts about the symbol at the cursor, and the model's explanation
+    once there is one."""
+    return await FEATURES(ls).hover(params)
 
 
 def register(server: AtollServer) -> None:
-    feature = HoverFeature(server)
+    feature = FEATURES(server)
     server.status_providers["hover"] = feature.status
     server.on_shutdown.append(feature.close)
-
-    @server.feature(types.TEXT_DOCUMENT_HOVER)
-    @server.guarded("hover", default=None)
-    async def hover(ls: AtollServer, params: types.HoverParams) -> types.Hover | None:
-        return await feature.hover(params)
+    server.feature(types.TEXT_DOCUMENT_HOVER)(server.guarded("hover", default=None)(hover))

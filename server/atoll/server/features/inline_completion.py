@@ -1,53 +1,39 @@
-"""``textDocument/inlineCompletion``, and the document events that warm the model.
+"""``textDocument/inlineCompletion``, and the completion service's lifecycle.
 
 The logic is in :class:`atoll.completion.service.CompletionService` (one per server,
 which also sets ``server.llm``); this module converts LSP positions and registers the
-handlers. ``atoll/warm`` (``{"textDocument": {"uri"}, "position"}``) is a notification
-a client may send when a file gets focus or the cursor jumps.
+handler. The document events that warm the model are :mod:`.warming`.
 """
 
 from __future__ import annotations
 
-import logging
+import functools
 from typing import Any
 
 from lsprotocol import types
 
 from atoll.completion.results import CompletionRequest, CompletionResult
 from atoll.completion.service import CompletionService
-from atoll.server.app import AtollServer, uri_to_path
+from atoll.server.app import AtollServer
 from atoll.server.documents import DocumentError, cursor_at, cursor_clamped
 from atoll.server.lsp.codec import install as install_fast_positions
+from atoll.server.lsp.conversions import ERROR, INFO, WARNING, show_message, uri_to_path
 from atoll.server.lsp.per_server import PerServer
 
-log = logging.getLogger(__name__)
-WARM_NOTIFICATION = "atoll/warm"
-_LEVELS = {"error": types.MessageType.Error, "warning": types.MessageType.Warning}
+_LEVELS = {"error": ERROR, "warning": WARNING}
 
 
 def _service(server: Any) -> CompletionService:
-    def notify(level: str, message: str) -> None:
-        kind = _LEVELS.get(level, types.MessageType.Info)
-        server.window_show_message(types.ShowMessageParams(type=kind, message=message))
-
-    def on_model(model: Any) -> None:
-        server.llm = model
-
     return CompletionService(
         lambda: server.config,
         root=lambda: server.root,
         index=lambda: _index(server),
-        notify=notify,
-        on_model=on_model,
+        notify=lambda level, message: show_message(server, message, _LEVELS.get(level, INFO)),
+        on_model=functools.partial(setattr, server, "llm"),
     )
 
 
-_SERVICES: PerServer[CompletionService] = PerServer(_service)
-
-
-def completion_service(server: AtollServer) -> CompletionService | None:
-    """The server's completion service (for the ``textDocument/completion`` fallback)."""
-    return _SERVICES.get(server)
+SERVICES: PerServer[CompletionService] = PerServer(_service)
 
 
 async def complete_at(
@@ -59,7 +45,7 @@ async def complete_at(
     selected: types.SelectedCompletionInfo | None = None,
 ) -> tuple[CompletionResult | None, types.Position]:
     """Run the engine at an LSP position (clamped to the line's end)."""
-    service = _SERVICES.get(server)
+    service = SERVICES.get(server)
     located = cursor_clamped(server, uri, position) if service is not None else None
     if service is None or located is None:
         return None, position
@@ -99,80 +85,27 @@ async def inline_completion(
     return types.InlineCompletionList(items=[item])
 
 
-def did_open(ls: AtollServer, params: types.DidOpenTextDocumentParams) -> None:
-    service = _SERVICES.get(ls)
-    doc = params.text_document
-    if service is not None:
-        service.opened(doc.uri, uri_to_path(doc.uri), doc.text)
+def start(server: AtollServer) -> None:
+    """At ``initialized``: load the backend in the background."""
+    # Every feature's documents, really; here because huge lines hurt typing most.
+    install_fast_positions(server.workspace)
+    server.spawn(SERVICES(server).start(), name="completion-backend")
 
 
-def did_change(ls: AtollServer, params: types.DidChangeTextDocumentParams) -> None:
-    """Where the last change ends is where the cursor is (pygls has applied it)."""
-    service = _SERVICES.get(ls)
-    uri = params.text_document.uri
-    if service is None or not params.content_changes:
-        return
-    change = params.content_changes[-1]
-    if not isinstance(change, types.TextDocumentContentChangePartial):
-        return  # the whole text: no cursor to go by
-    try:
-        cursor = cursor_at(ls, uri, change.range.start)
-    except DocumentError:
-        return
-    service.edited(uri, cursor.path, cursor.text, cursor.offset + len(change.text))
-
-
-def did_close(ls: AtollServer, params: types.DidCloseTextDocumentParams) -> None:
-    service = _SERVICES.get(ls)
-    if service is not None:
-        service.closed(params.text_document.uri)
-
-
-def warm(ls: AtollServer, params: Any) -> None:
-    """``atoll/warm``: evaluate the prompt at the client's cursor ahead of a request."""
-    service = _SERVICES.get(ls)
-    try:
-        uri = str(_field(_field(params, "textDocument"), "uri"))
-        at = _field(params, "position")
-        position = types.Position(int(_field(at, "line")), int(_field(at, "character")))
-    except (KeyError, AttributeError, TypeError, ValueError):
-        log.info("atoll/warm needs textDocument.uri and position")
-        return
-    located = cursor_clamped(ls, uri, position) if service is not None else None
-    if service is not None and located is not None:
-        service.warm_at(uri, uri_to_path(uri), located[0], located[1])
+def restart_if_changed(server: AtollServer) -> None:
+    """After a configuration change: reload the backend if its settings changed."""
+    server.spawn(SERVICES(server).restart_if_changed(), name="completion-restart")
 
 
 def register(server: AtollServer) -> None:
-    service = _SERVICES(server)
+    service = SERVICES(server)
     server.status_providers["completion"] = service.status
-
-    async def on_initialized() -> None:
-        # Every feature's documents, really; here because huge lines hurt typing most.
-        install_fast_positions(server.workspace)
-        server.spawn(service.start(), name="completion-backend")
-
-    async def on_config_changed() -> None:
-        server.spawn(service.restart_if_changed(), name="completion-restart")
-
-    server.on_initialized.append(on_initialized)
-    server.on_config_changed.append(on_config_changed)
+    server.on_initialized.append(functools.partial(start, server))
+    server.on_config_changed.append(functools.partial(restart_if_changed, server))
     server.on_shutdown.append(service.stop)
     server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())(
         server.guarded("inline completion", default=None)(inline_completion)
     )
-    for name, handler in (
-        (types.TEXT_DOCUMENT_DID_OPEN, did_open),
-        (types.TEXT_DOCUMENT_DID_CHANGE, did_change),
-        (types.TEXT_DOCUMENT_DID_CLOSE, did_close),
-        (WARM_NOTIFICATION, warm),
-    ):
-        server.feature(name)(server.guarded(name, default=None)(handler))
-
-
-def _field(value: Any, name: str) -> Any:
-    """A field of a custom notification's params (a mapping or an object)."""
-    return value[name] if isinstance(value, dict) else getattr(value, name)
 
 
 def _index(server: AtollServer) -> Any:
