@@ -1,7 +1,9 @@
 """Index speed on a real, large tree: the running interpreter's stdlib plus the venv's site-packages.
 
-Measures symbol extraction and the full index (symbols + chunks + FTS, no vectors)
-against universal-ctags on the same files, peak memory, one-file re-index,
+Measures tree-sitter's parse alone (the floor under any index built from its trees),
+symbol extraction and the full index (symbols + chunks + FTS, no vectors) against
+universal-ctags on the same files, how much N processes gain on this machine at all
+(``cpu_scaling``: shared or hyper-threaded cores give far less than N), peak memory, one-file re-index,
 ``workspace/symbol`` latency through the LSP, and (``index_runtime``) embedding
 throughput locally and from an embedding server, and the idle server's memory.
 ``--quick`` shrinks the tree.
