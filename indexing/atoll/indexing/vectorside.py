@@ -310,14 +310,14 @@ class VectorSide:
             embedder.close()
 
 
+def chunk_views(context: str, text: str) -> list[str]:
+    """What is embedded of one chunk, per view: its context line (file, enclosing
+    signatures, the names it defines), then that part of its text."""
+    return [f"{context}\n{view}" if context else view for view in embedding_views(text)]
+
+
 def _texts(batch: Pending) -> list[str]:
-    """What is embedded, per view of each chunk: the chunk's context line (file,
-    enclosing signatures, the names it defines), then that part of its text."""
-    return [
-        f"{context}\n{view}" if context else view
-        for _, _, _, context, text, _ in batch
-        for view in embedding_views(text)
-    ]
+    return [view for _, _, _, context, text, _ in batch for view in chunk_views(context, text)]
 
 
 def _points(batch: Pending) -> tuple[list[int], list[dict[str, Any]]]:
