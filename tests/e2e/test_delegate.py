@@ -172,6 +172,33 @@ async def test_scripted_crew_sends_the_expected_multi_file_edit(
     assert (run_dir / "transcript.jsonl").is_file() and (run_dir / "result.diff").is_file()
 
 
+async def test_a_run_may_ask_for_the_solo_agent(
+    start_server: StartServer, sample_workspace: Path, tmp_path: Path
+) -> None:
+    """An endpoint makes ``agents.mode = auto`` a crew; ``"mode": "solo"`` in the
+    arguments runs the one agent instead, for this run only."""
+    solo = [
+        action("write_file", path="test.txt", content="hello world\n"),
+        action("finish", summary="created test.txt"),
+    ]
+    lsp = await start(start_server, sample_workspace, "neovim", scripted_crew(tmp_path, solo))
+    editor = EditorSide(lsp)
+    task = {"task": "create test.txt with hello world", "mode": "solo"}
+    command = types.Command("Delegate", "atoll.delegate", arguments=[task])
+    result = await execute(lsp, command)
+    assert result["status"] == "done" and result["applied"] is True
+    assert list(result["stats"]) == ["solo"]
+    [params] = editor.edits  # the edit creates test.txt and fills it
+    changes = params.edit.document_changes or []
+    created = [c for c in changes if isinstance(c, types.CreateFile)]
+    assert [c.uri for c in created] == [(sample_workspace / "test.txt").as_uri()]
+    texts = [e.new_text for c in changes if isinstance(c, types.TextDocumentEdit) for e in c.edits]
+    assert texts == ["hello world\n"]
+    bad = types.Command("Delegate", "atoll.delegate", arguments=[{"task": "x", "mode": "swarm"}])
+    refused = await execute(lsp, bad)
+    assert refused["status"] == "failed" and "crew, solo or auto" in refused["message"]
+
+
 async def test_a_buffer_changed_meanwhile_is_reported_not_clobbered(
     start_server: StartServer, sample_workspace: Path, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from atoll.config import AtollConfig, load_config
 from atoll.indexing import WorkspaceIndex, aside
+from atoll.indexing.model import SearchHit
 
 
 def config(root: Path, **sets: str) -> AtollConfig:
@@ -215,3 +216,29 @@ def test_worker_processes_count_references_like_one_process(tmp_path: Path) -> N
         assert helper.references == 3  # its definition, the import and the call
         idx.close()
     assert totals[0] == totals[1] and totals[0]
+
+
+def _walk(tmp_path: Path, zebra_lines: tuple[int, int]) -> tuple[list[str], list[SearchHit]]:
+    """A 62-line function cut into pieces of 18 lines at 128 tokens; "zebra crossing" on
+    two of its lines. Returns the file's lines and the lexical hits for those words."""
+    lines = ["def long_walk(step_0):"]
+    lines += [f"    step_{i} = step_{i - 1} + {i}" for i in range(1, 60)]
+    lines += ["    return step_59", "", "", "def zebra_pen():", "    return 'zebra'", ""]
+    for at in zebra_lines:
+        lines[at] = "    zebra = crossing(step_1)"
+    (tmp_path / "walk.py").write_text("\n".join(lines))
+    idx = WorkspaceIndex.open(tmp_path, config(tmp_path, **{"indexing.chunk_tokens": "128"}))
+    idx.index_all()
+    pieces = idx.store.query("SELECT sl, el FROM chunks WHERE symbol = 'long_walk' ORDER BY sl")
+    assert [tuple(p) for p in pieces] == [(0, 18), (19, 36), (37, 54), (55, 60)]
+    hits = idx.search("zebra crossing", 10, mode="lexical")
+    idx.close()
+    return lines, [h for h in hits if h.symbol == "long_walk"]
+
+
+def test_neighbouring_pieces_of_one_definition_are_one_hit(tmp_path: Path) -> None:
+    lines, [walk] = _walk(tmp_path, (6, 25))  # in the first two pieces: one hit, both
+    assert (walk.start_line, walk.end_line) == (0, 36)
+    assert walk.text == "\n".join(lines[0:37])  # reads like the file, line for line
+    _, [walk] = _walk(tmp_path, (6, 51))  # a piece between them: the best one alone
+    assert (walk.start_line, walk.end_line) in {(0, 18), (37, 54)}

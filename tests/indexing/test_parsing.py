@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from atoll import languages
 from atoll.indexing.analyze import parse_text
-from atoll.indexing.chunks import estimate_tokens, line_chunks
+from atoll.indexing.chunks import embedding_views, estimate_tokens, line_chunks
 from atoll.indexing.names import search_terms, subsequence_pattern
 
 SOURCES = {
@@ -121,3 +121,27 @@ def test_line_windows() -> None:
     text = "\n".join(f"line {i}" for i in range(100))
     windows = line_chunks(Path("/ws/a.txt"), "text", text, 0)
     assert [(w.start_line, w.end_line) for w in windows] == [(0, 39), (40, 79), (80, 99)]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    lines=st.lists(st.text(st.characters(exclude_characters="\n"), max_size=90), max_size=60),
+    max_bytes=st.integers(40, 400),
+    limit=st.integers(1, 5),
+)
+def test_embedding_views_cover_the_text_in_order(
+    lines: list[str], max_bytes: int, limit: int
+) -> None:
+    text = "\n".join(lines)
+    views = embedding_views(text, max_bytes, limit)
+    assert "\n".join(views) == text  # whole lines, in order, nothing lost
+    assert 1 <= len(views) <= limit
+    for view in views[:-2]:  # only the last two may hold a long line, the rest, a tail
+        assert len(view) <= max_bytes or "\n" not in view
+
+
+def test_a_long_chunk_has_a_view_per_part() -> None:
+    text = "\n".join(f"    value_{i} = compute(value_{i - 1})" for i in range(60))
+    views = embedding_views(text)
+    assert len(views) == 3 and all(len(v) <= 800 for v in views[:-1])
+    assert embedding_views("def f(): ...") == ["def f(): ..."]

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from atoll.indexing.vectors import ClientVectorStore, EdgeVectorStore, VectorStore, dir_prefixes
+from atoll.indexing.vectors import (
+    ClientVectorStore,
+    EdgeVectorStore,
+    VectorStore,
+    dir_prefixes,
+    view_ids,
+)
 
 DIM = 8
 
@@ -53,6 +59,26 @@ def test_upsert_filter_delete_and_reopen(kind: str, tmp_path: Path) -> None:
     again = make(kind, tmp_path)
     assert again.count() == 3 and 11 not in {i for i, _ in again.query(unit(0), 10)}
     again.close()
+
+
+@pytest.mark.parametrize("kind", ["edge", "client"])
+def test_every_view_of_a_chunk_answers_the_chunk(kind: str, tmp_path: Path) -> None:
+    store = make(kind, tmp_path)
+    chunk, other = 2**62 + 5, 17
+    points = view_ids(chunk, 3)
+    assert points[0] == chunk and len(set(points)) == 3 and all(p >= 2**63 for p in points[1:])
+    base = {"language": "python", "dirs": ["a.py"], "kind": "chunk"}
+    store.upsert(
+        [*points, other],
+        [unit(i) for i in range(4)],
+        [base, {**base, "chunk": chunk}, {**base, "chunk": chunk}, base],
+    )
+    [(best, _)] = store.query(unit(2), 1)  # the third view is nearest: its chunk answers
+    assert best == chunk
+    assert [i for i, _ in store.query(unit(3), 1)] == [other]
+    store.delete(view_ids(chunk, 4))  # ids of views it never had are no error
+    assert store.count() == 1
+    store.close()
 
 
 def test_dir_prefixes() -> None:

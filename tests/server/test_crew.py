@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from atoll.config import load_config
 from atoll.server.crew.report import failure, outcome_text
-from atoll.server.crew.service import CrewError, describe, task_from
+from atoll.server.crew.service import CrewError, describe, task_from, with_run_mode
 
 
 def test_task_arguments() -> None:
@@ -14,6 +17,18 @@ def test_task_arguments() -> None:
     for bad in ((), (42,), ({"uri": "file:///a.py"},), ("   ",)):
         with pytest.raises(CrewError):
             task_from(bad)
+
+
+def test_a_run_may_name_its_mode(tmp_path: Path) -> None:
+    config = load_config(tmp_path).config
+    assert with_run_mode(config, ("task",)) is config
+    assert with_run_mode(config, ({"task": "t"},)) is config
+    solo = with_run_mode(config, ({"task": "t", "mode": "solo"},))
+    assert solo.agents.mode == "solo" and config.agents.mode == "auto"
+    assert solo.agents.roles == config.agents.roles
+    for bad in ("swarm", 3, ""):
+        with pytest.raises(CrewError, match="crew, solo or auto"):
+            with_run_mode(config, ({"task": "t", "mode": bad},))
 
 
 def test_progress_lines_name_the_role_step_and_files() -> None:

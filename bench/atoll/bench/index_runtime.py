@@ -28,22 +28,23 @@ from typing import Any
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "workspace"
 
 
-def _chunk_texts(folder: Path, sample: int) -> list[str]:
+def _chunk_texts(folder: Path, sample: int) -> list[list[str]]:
+    """What indexing embeds of the first ``sample`` chunks: each chunk's views."""
     from atoll.indexing.store import SymbolStore
+    from atoll.indexing.vectorside import chunk_views
 
     store = SymbolStore(folder / "index.db", writable=False)
-    rows = store.query(
-        "SELECT context || char(10) || text FROM chunks_fts ORDER BY rowid LIMIT ?", (sample,)
-    )
+    rows = store.query("SELECT context, text FROM chunks_fts ORDER BY rowid LIMIT ?", (sample,))
     store.close()
-    return [str(r[0]) for r in rows]
+    return [chunk_views(str(context), str(text)) for context, text in rows]
 
 
 def local_embedding(folder: Path, sample: int) -> dict[str, Any]:
     from atoll.config import load_config
     from atoll.indexing.embed import LocalEmbedder
 
-    texts = _chunk_texts(folder, sample)
+    chunks = _chunk_texts(folder, sample)
+    texts = [view for views in chunks for view in views]
     embedder = LocalEmbedder(load_config(None).config)
     t = time.perf_counter()
     embedder.embed(texts[:8])
@@ -54,8 +55,9 @@ def local_embedding(folder: Path, sample: int) -> dict[str, Any]:
     return {
         "model": embedder.resolved.path.name,
         "threads": embedder.threads,
-        "chunks": len(texts),
-        "chunks_per_s": round(len(texts) / seconds, 1),
+        "chunks": len(chunks),
+        "views": len(texts),
+        "chunks_per_s": round(len(chunks) / seconds, 1),
         "load_and_first_s": round(load, 2),
     }
 
@@ -100,7 +102,7 @@ def remote_embedding(folder: Path, sample: int, scratch: Path) -> dict[str, Any]
     from atoll.indexing.embed_remote import RemoteEmbedder
 
     # Short texts: this server returns every token's vector (megabytes per chunk).
-    texts = [t[:400] for t in _chunk_texts(folder, sample)]
+    texts = [views[0][:400] for views in _chunk_texts(folder, sample)]
     process, base = _embedding_server(scratch / "embedding-server.log")
     try:
         # Small batches: every answer holds a vector per token of every text.

@@ -43,8 +43,12 @@ def pick_files(limit: int, corpus: str = "stdlib") -> list[Path]:
     return sorted(files[:limit])
 
 
-def strip_docstrings(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
-    """Function docstrings replaced by ``...``; returns (code, [(function name, first sentence)])."""
+def strip_docstrings(data: bytes) -> tuple[bytes, list[tuple[str, str, int]]]:
+    """Function docstrings replaced by ``...``; returns the code and, per function,
+    (name, first sentence, the name's 0-based line in the returned code).
+
+    The line, not the name, is the target: a file may define one name several times
+    (a property's getter and setter, one method in several classes)."""
     from tree_sitter import Query, QueryCursor
     from tree_sitter_language_pack import get_language, get_parser
 
@@ -54,35 +58,43 @@ def strip_docstrings(data: bytes) -> tuple[bytes, list[tuple[str, str]]]:
         "(function_definition name: (identifier) @name body: (block . (string) @doc))",
     )
     cuts: list[tuple[int, int]] = []
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, int]] = []
     for _, caps in QueryCursor(query).matches(tree.root_node):
-        doc = caps["doc"][0]
-        name = (caps["name"][0].text or b"").decode()
+        doc, name_node = caps["doc"][0], caps["name"][0]
+        name = (name_node.text or b"").decode()
         text = (doc.text or b"").decode("utf-8", "replace").strip("rbuRBU").strip("\"'").strip()
         sentence = _SENTENCE.match(" ".join(text.split()))
         first = sentence.group(1) if sentence else " ".join(text.split())
         cuts.append((doc.start_byte, doc.end_byte))
         if len(first.split()) >= 4:
-            found.append((name, first))
+            found.append((name, first, name_node.start_byte))
     for start, end in sorted(cuts, reverse=True):
         data = data[:start] + b"..." + data[end:]
-    return data, found
+    return data, [(n, f, _line_after(cuts, at, data)) for n, f, at in found]
 
 
-def build_corpus(
-    scratch: Path, limit: int, corpus: str = "stdlib"
-) -> tuple[Path, list[tuple[str, str, str]]]:
+def _line_after(cuts: list[tuple[int, int]], at: int, stripped: bytes) -> int:
+    """The line of original byte ``at`` once every cut before it became ``...``."""
+    shift = sum(end - start - 3 for start, end in cuts if end <= at)
+    return stripped.count(b"\n", 0, at - shift)
+
+
+# (file, function name, query sentence, the function name's 0-based line in the file)
+Query = tuple[str, str, str, int]
+
+
+def build_corpus(scratch: Path, limit: int, corpus: str = "stdlib") -> tuple[Path, list[Query]]:
     root = scratch / "corpus"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    queries: list[tuple[str, str, str]] = []
+    queries: list[Query] = []
     base = source_folder(corpus)
     for path in pick_files(limit, corpus):
         code, found = strip_docstrings(path.read_bytes())
         rel = path.relative_to(base).as_posix()
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_bytes(code)
-        queries.extend((rel, name, sentence) for name, sentence in found)
+        queries.extend((rel, name, sentence, line) for name, sentence, line in found)
     seen: set[str] = set()
     unique = []
     for q in queries:
@@ -93,9 +105,7 @@ def build_corpus(
     return root, unique[:MAX_QUERIES]
 
 
-def evaluate(
-    root: Path, queries: list[tuple[str, str, str]], chunking: str, scratch: Path
-) -> dict[str, Any]:
+def evaluate(root: Path, queries: list[Query], chunking: str, scratch: Path) -> dict[str, Any]:
     from atoll.config import load_config
     from atoll.indexing import WorkspaceIndex
 
@@ -113,16 +123,13 @@ def evaluate(
     started = time.perf_counter()
     stats = idx.index_all()
     seconds = time.perf_counter() - started
-    targets: list[tuple[Path, int]] = []
-    for rel, name, _ in queries:
-        lines = [s.sel_start_line for s in idx.definitions(name) if s.path == root / rel]
-        targets.append((root / rel, lines[0] if lines else -1))
+    targets = [(root / rel, line) for rel, _, _, line in queries]
     search = idx.hybrid()
     out: dict[str, Any] = {"chunks": stats.chunks, "index_and_embed_s": round(seconds, 1)}
     for mode in ("lexical", "vector", "hybrid"):
         at1 = at10 = 0
         t = time.perf_counter()
-        for (_, _, sentence), (path, line) in zip(queries, targets, strict=True):
+        for (_, _, sentence, _), (path, line) in zip(queries, targets, strict=True):
             hits = search.search(sentence, 10, mode=mode)
             ranks = [
                 i

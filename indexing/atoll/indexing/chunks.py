@@ -27,6 +27,8 @@ from atoll.indexing.model import Chunk, Symbol
 
 BYTES_PER_TOKEN = 4  # a rough, model-independent estimate for code
 WINDOW_LINES = 40
+# What one embedding sees of a chunk (see embedding_views), and at most how many views.
+VIEW_BYTES, MAX_VIEWS = 800, 4
 # Definitions that are chunks of their own; fields, variables and constants stay with
 # the lines around them.
 UNIT_KINDS = frozenset(
@@ -47,6 +49,31 @@ def content_hash(text: str) -> str:
 
 def estimate_tokens(text: str) -> int:
     return (len(text) + BYTES_PER_TOKEN - 1) // BYTES_PER_TOKEN
+
+
+def embedding_views(text: str, max_bytes: int = VIEW_BYTES, limit: int = MAX_VIEWS) -> list[str]:
+    """A chunk's text as consecutive runs of whole lines of up to ``max_bytes`` each.
+
+    Small embedding models read only the start of a text (all-MiniLM-L6-v2: 256 word
+    pieces, about 800 bytes of code): a chunk is embedded once per view, so a method
+    at the end of a merged run, or the second half of a long one, is seen too. The
+    last of ``limit`` views holds the rest; a short tail joins the view before it.
+    """
+    views: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        if current and size + len(line) + 1 > max_bytes and len(views) < limit - 1:
+            views.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    tail = "\n".join(current)
+    if views and len(tail) < max_bytes // 4:
+        views[-1] = f"{views[-1]}\n{tail}"
+    else:
+        views.append(tail)
+    return views
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Unpack
 
@@ -137,7 +138,7 @@ class HybridSearch:
 
     def _hits(self, fused: list[tuple[int, float]], k: int) -> list[SearchHit]:
         hits: list[SearchHit] = []
-        seen: set[tuple[str, str]] = set()
+        seen: dict[tuple[str, str], int] = {}  # (path, symbol) -> its hit's position
         for cid, score in fused:
             rows = self.store.query(
                 "SELECT f.path, f.language, c.sl, c.el, t.text, c.symbol FROM chunks c "
@@ -148,23 +149,38 @@ class HybridSearch:
             if not rows:
                 continue  # a vector left behind by an interrupted run
             path, lang, sl, el, text, symbol = rows[0]
-            if symbol:
-                # Pieces of one definition are one answer: the best-ranked piece
-                # stands for it and the others leave room for other definitions.
-                if (path, symbol) in seen:
-                    continue
-                seen.add((path, symbol))
-            hits.append(
-                SearchHit(
-                    self.root / from_db(str(path)),
-                    str(lang),
-                    int(sl),
-                    int(el),
-                    str(text),
-                    str(symbol),
-                    round(score, 6),
-                )
-            )
+            if symbol and (str(path), str(symbol)) in seen:
+                # Pieces of one definition are one answer: the best-ranked piece stands
+                # for it, and a later one right next to it widens it.
+                at = seen[(str(path), str(symbol))]
+                hits[at] = self._widened(hits[at], str(path), int(sl), int(el), str(text))
+                continue
             if len(hits) >= k:
                 break
+            if symbol:
+                seen[(str(path), str(symbol))] = len(hits)
+            hit = SearchHit(
+                self.root / from_db(str(path)), str(lang), int(sl), int(el), str(text),
+                str(symbol), round(score, 6),
+            )  # fmt: skip
+            hits.append(hit)
         return hits
+
+    def _widened(self, hit: SearchHit, path: str, sl: int, el: int, text: str) -> SearchHit:
+        """``hit`` grown by the piece ``sl..el`` when no other chunk lies between them
+        (only blank lines do); else ``hit`` as it was."""
+        if el < hit.start_line:
+            gap, first, last = (el, hit.start_line), (sl, text), (hit.start_line, hit.text)
+        elif sl > hit.end_line:
+            gap, first, last = (hit.end_line, sl), (hit.start_line, hit.text), (sl, text)
+        else:
+            return hit
+        between = self.store.query(
+            "SELECT 1 FROM chunks c JOIN files f ON f.id = c.file_id "
+            "WHERE f.path = ? AND c.sl > ? AND c.sl < ? LIMIT 1",
+            (path, gap[0], gap[1]),
+        )
+        if between:
+            return hit
+        joined = first[1] + "\n" * (gap[1] - gap[0]) + last[1]
+        return replace(hit, start_line=first[0], end_line=max(el, hit.end_line), text=joined)

@@ -2,7 +2,8 @@
 
 Points carry a chunk id and payload ``language``, ``dirs`` (every folder prefix of the
 path, plus the path) and ``kind``; filters are keyword matches on those, which both
-backends index the same way.
+backends index the same way. A chunk may have several points, one per embedding view
+(see ``view_ids``); a query answers chunk ids.
 
 A Qdrant server is shared by a team. Chunk ids are content-addressed (path, text,
 occurrence), so every clone of a repository computes the same id for the same chunk:
@@ -139,9 +140,9 @@ class EdgeVectorStore:
             limit=k,
             query=q.Query.Nearest(list(vector)),
             filter=q.Filter(must=must) if must else None,
-            with_payload=False,
+            with_payload=["chunk"],
         )
-        return [(int(p.id), float(p.score)) for p in self.shard.query(request)]
+        return [(_chunk_of(p.id, p.payload), float(p.score)) for p in self.shard.query(request)]
 
     def existing(self, ids: Sequence[int]) -> set[int]:
         return set()  # in-process: SQLite's "embedded" flag already knows
@@ -227,14 +228,34 @@ class ClientVectorStore:
             query=list(vector),
             limit=k,
             query_filter=m.Filter(must=must) if must else None,
+            with_payload=["chunk"],
         )
-        return [(int(p.id), float(p.score)) for p in found.points]
+        return [(_chunk_of(p.id, p.payload), float(p.score)) for p in found.points]
 
     def count(self) -> int:
         return int(self.client.count(self.collection).count)
 
     def close(self) -> None:
         self.client.close()
+
+
+def view_ids(chunk: int, views: int) -> list[int]:
+    """The point ids of a chunk's embedding views: the chunk's own id for the first (so
+    an index embedded one vector per chunk stays valid), ids with the top bit set, which
+    no chunk id has, for the others (their payload's ``chunk`` names the chunk)."""
+    extra = [
+        (1 << 63)
+        | int.from_bytes(hashlib.blake2b(f"{chunk}:{v}".encode(), digest_size=8).digest(), "big")
+        >> 1
+        for v in range(1, views)
+    ]
+    return [chunk, *extra]
+
+
+def _chunk_of(point: Any, payload: Any) -> int:
+    """The chunk a point embeds: its payload's ``chunk`` for a second view, else itself."""
+    chunk = payload.get("chunk") if isinstance(payload, dict) else None
+    return int(chunk) if chunk is not None else int(point)
 
 
 def _matches(scope: Scope) -> list[tuple[str, str]]:

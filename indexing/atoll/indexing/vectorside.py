@@ -16,9 +16,11 @@ import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from atoll.config import AtollConfig
 from atoll.indexing.aside import set_aside
+from atoll.indexing.chunks import MAX_VIEWS, embedding_views
 from atoll.indexing.embed import Embedder, EmbeddingError, make_embedder, pipelined
 from atoll.indexing.files import to_db
 from atoll.indexing.lock import WriterLock, holder
@@ -33,6 +35,7 @@ from atoll.indexing.vectors import (
     dir_prefixes,
     read_manifest,
     repository_name,
+    view_ids,
     write_manifest,
 )
 
@@ -207,7 +210,7 @@ class VectorSide:
                 raise EmbeddingError(self.error or "no vector store")
             return 0
         if removed:
-            vectors.delete(sorted(removed))
+            vectors.delete([v for cid in sorted(removed) for v in view_ids(cid, MAX_VIEWS)])
         embedder = self.embedder()
         if not total or embedder is None:
             return 0
@@ -215,14 +218,8 @@ class VectorSide:
         if progress:
             progress(0, total, "", phase="embedding")
         for batch, embedded in pipelined(embedder, self._batches(vectors, embedder), _texts):
-            vectors.upsert(
-                [row[0] for row in batch],
-                embedded,
-                [
-                    {"language": lang, "dirs": dir_prefixes(path), "kind": "chunk"}
-                    for _, path, lang, _, _, _ in batch
-                ],
-            )
+            ids, payloads = _points(batch)
+            vectors.upsert(ids, embedded, payloads)
             self.store.mark_embedded(row[0] for row in batch)
             done += len(batch)
             if progress:
@@ -263,14 +260,15 @@ class VectorSide:
         try:
             [vec] = embedder.embed([text])
             where = to_db(prefix) if prefix else None  # payloads hold the stored spelling
-            found = vectors.query(vec, n, language=language, path_prefix=where)
+            # Every view of one chunk may be near: enough points for ``n`` chunks.
+            found = vectors.query(vec, n * MAX_VIEWS, language=language, path_prefix=where)
         except EmbeddingError as exc:
             self._fail(str(exc))
             return []
         except Exception as exc:  # the store's files vanished or broke under us
             self._drop(exc)
             return []
-        return [i for i, _ in found]
+        return list(dict.fromkeys(i for i, _ in found))[:n]
 
     def _load_in_background(self, embedder: Embedder) -> None:
         with self._lock:
@@ -312,6 +310,23 @@ class VectorSide:
             embedder.close()
 
 
+def chunk_views(context: str, text: str) -> list[str]:
+    """What is embedded of one chunk, per view: its context line (file, enclosing
+    signatures, the names it defines), then that part of its text."""
+    return [f"{context}\n{view}" if context else view for view in embedding_views(text)]
+
+
 def _texts(batch: Pending) -> list[str]:
-    """What is embedded: the chunk's context line (file, enclosing signatures), then it."""
-    return [f"{context}\n{text}" if context else text for _, _, _, context, text, _ in batch]
+    return [view for _, _, _, context, text, _ in batch for view in chunk_views(context, text)]
+
+
+def _points(batch: Pending) -> tuple[list[int], list[dict[str, Any]]]:
+    """Point ids and payloads for ``_texts(batch)``, in the same order."""
+    ids: list[int] = []
+    payloads: list[dict[str, Any]] = []
+    for cid, path, lang, _, text, _ in batch:
+        base = {"language": lang, "dirs": dir_prefixes(path), "kind": "chunk"}
+        for n, point in enumerate(view_ids(cid, len(embedding_views(text)))):
+            ids.append(point)
+            payloads.append({**base, "chunk": cid} if n else base)
+    return ids, payloads

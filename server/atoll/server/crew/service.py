@@ -10,7 +10,7 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +50,8 @@ class Prepared:
 
 
 def task_from(args: tuple[Any, ...]) -> str:
-    """``[{"task": str, "uri"?: str}]`` or ``["task text"]``; anything else is an error."""
+    """``[{"task": str, "uri"?: str, "mode"?: str}]`` or ``["task text"]``; anything
+    else is an error."""
     first = args[0] if args else None
     if isinstance(first, str):
         task = first
@@ -61,6 +62,18 @@ def task_from(args: tuple[Any, ...]) -> str:
     if not task.strip():
         raise CrewError("atoll.delegate needs a non-empty task")
     return task.strip()
+
+
+def with_run_mode(config: AtollConfig, args: tuple[Any, ...]) -> AtollConfig:
+    """The settings of this run: ``agents.mode`` replaced by the arguments' ``mode``
+    (``crew``, ``solo`` or ``auto``) when they name one."""
+    first = args[0] if args else None
+    mode = first.get("mode") if isinstance(first, dict) else None
+    if mode is None:
+        return config
+    if mode not in ("auto", "crew", "solo"):
+        raise CrewError(f'atoll.delegate\'s "mode" is crew, solo or auto, not {mode!r}')
+    return replace(config, agents=replace(config.agents, mode=mode))
 
 
 def describe(event: Mapping[str, Any]) -> str:

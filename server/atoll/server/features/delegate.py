@@ -19,7 +19,13 @@ from lsprotocol import types
 from atoll.server.app import AtollServer
 from atoll.server.crew.edit import current_texts, plan_edit
 from atoll.server.crew.report import failure, outcome_text
-from atoll.server.crew.service import CrewError, CrewService, sandbox_status, task_from
+from atoll.server.crew.service import (
+    CrewError,
+    CrewService,
+    sandbox_status,
+    task_from,
+    with_run_mode,
+)
 from atoll.server.documents import open_buffers, open_texts
 from atoll.server.lsp import capabilities, positions
 from atoll.server.lsp.conversions import ERROR, INFO, WARNING, show_message
@@ -41,8 +47,8 @@ async def delegate(ls: AtollServer, *args: Any) -> dict[str, Any]:
     """The body of ``atoll.delegate``; returns a JSON summary (also the request's result)."""
     service = CREW(ls)
     try:
-        task = task_from(args)
-        prepared = await service.prepare(ls.config, ls.root, trusted=ls.workspace_trusted)
+        task, config = task_from(args), with_run_mode(ls.config, args)
+        prepared = await service.prepare(config, ls.root, trusted=ls.workspace_trusted)
     except CrewError as exc:
         return _fail(ls, str(exc))
     cancel = request_cancel_event() or threading.Event()
