@@ -1,7 +1,9 @@
 """Index speed on a real, large tree: the running interpreter's stdlib plus the venv's site-packages.
 
-Measures symbol extraction and the full index (symbols + chunks + FTS, no vectors)
-against universal-ctags on the same files, peak memory, one-file re-index,
+Measures tree-sitter's parse alone (the floor under any index built from its trees),
+symbol extraction and the full index (symbols + chunks + FTS, no vectors) against
+universal-ctags on the same files, how much N processes gain on this machine at all
+(``cpu_scaling``: shared or hyper-threaded cores give far less than N), peak memory, one-file re-index,
 ``workspace/symbol`` latency through the LSP, and (``index_runtime``) embedding
 throughput locally and from an embedding server, and the idle server's memory.
 ``--quick`` shrinks the tree.
@@ -71,15 +73,26 @@ def _extract(job: tuple[str, list[str]]) -> tuple[int, int]:
     return len(rels), symbols
 
 
-def extraction(root: Path, files: list[str], workers: int) -> dict[str, Any]:
-    """Symbols only (parse + query + docstrings), no database."""
+def _parse(job: tuple[str, list[str]]) -> tuple[int, int]:
+    """tree-sitter's parse alone: the floor under any index built from its trees."""
+    from atoll.indexing.grammars import parser_and_query
+
+    root, rels = job
+    parser = parser_and_query("python")[0]
+    for rel in rels:
+        parser.parse((Path(root) / rel).read_bytes())
+    return len(rels), 0
+
+
+def extraction(root: Path, files: list[str], workers: int, job: Any = _extract) -> dict[str, Any]:
+    """Symbols only (parse + query + docstrings), no database; ``job=_parse``: parse only."""
     started = time.perf_counter()
     batches = [files[i : i + 200] for i in range(0, len(files), 200)]
     if workers == 1:
-        results = [_extract((str(root), b)) for b in batches]
+        results = [job((str(root), b)) for b in batches]
     else:
         with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_extract, [(str(root), b) for b in batches]))
+            results = list(pool.map(job, [(str(root), b) for b in batches]))
     seconds = time.perf_counter() - started
     symbols = sum(r[1] for r in results)
     return {
@@ -89,6 +102,28 @@ def extraction(root: Path, files: list[str], workers: int) -> dict[str, Any]:
         "files_per_s": round(len(files) / seconds, 1),
         "symbols_per_s": round(symbols / seconds, 1),
     }
+
+
+def _spin(n: int) -> float:
+    started = time.process_time()
+    total = 0
+    for i in range(n):
+        total += i
+    return time.process_time() - started
+
+
+def cpu_scaling(workers: int, n: int = 10_000_000) -> dict[str, Any]:
+    """The same pure-Python loop in 1 and in ``workers`` processes: the throughput the
+    machine gives N processes. Shared or hyper-threaded cores give much less than N."""
+    started = time.perf_counter()
+    _spin(n)
+    one = time.perf_counter() - started
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_spin, [1000] * workers))  # the processes are up before timing
+        started = time.perf_counter()
+        list(pool.map(_spin, [n] * workers))
+        many = time.perf_counter() - started
+    return {"workers": workers, "speedup": round(workers * one / many, 2)}
 
 
 def ctags(root: Path, files: list[str], scratch: Path) -> dict[str, Any]:
@@ -241,14 +276,19 @@ def run(ctx: BenchContext) -> dict[str, Any]:
     cpus = os.cpu_count() or 1
     results: dict[str, Any] = {"tree": {"files": len(files), "roots": ["stdlib", "site-packages"]}}
     results["ctags"] = ctags(root, files, scratch)
+    if cpus > 1:
+        results["cpu_scaling"] = cpu_scaling(cpus)
+    results["parse_1_process"] = extraction(root, files, 1, _parse)
     results["extract_1_process"] = extraction(root, files, 1)
     if cpus > 1:
+        results[f"parse_{cpus}_processes"] = extraction(root, files, cpus, _parse)
         results[f"extract_{cpus}_processes"] = extraction(root, files, cpus)
     results["full_index"], folder = full_index(root, files, scratch)
     if "tags_per_s" in results["ctags"]:
-        best = max(v["files_per_s"] for k, v in results.items() if k.startswith("extract_"))
         ctags_rate = results["ctags"]["files_per_s"]
-        results["files_per_s_vs_ctags"] = round(best / ctags_rate, 3)
+        for kind, key in (("parse_", "parse_vs_ctags"), ("extract_", "files_per_s_vs_ctags")):
+            best = max(v["files_per_s"] for k, v in results.items() if k.startswith(kind))
+            results[key] = round(best / ctags_rate, 3)
         # The issue's measure: the whole symbol index (symbols, chunks, FTS; no vectors).
         results["full_index_vs_ctags"] = round(results["full_index"]["files_per_s"] / ctags_rate, 3)
     names = (scratch / "names.txt").read_text().splitlines()
@@ -261,6 +301,9 @@ def run(ctx: BenchContext) -> dict[str, Any]:
         results["embeddings_remote"] = {"error": f"{type(exc).__name__}: {exc}"}
     results["server_idle"] = index_runtime.idle_rss(scratch)
     bars = {"universal-ctags": results["ctags"].get("files_per_s", 0.0)}
+    for key, value in results.items():
+        if key.startswith("parse_") and isinstance(value, dict):
+            bars[f"tree-sitter parse, {value['workers']} process(es)"] = value["files_per_s"]
     for key, value in results.items():
         if key.startswith("extract_"):
             bars[f"atoll, {value['workers']} process(es)"] = value["files_per_s"]

@@ -64,7 +64,7 @@ def file_hash(data: bytes) -> str:
 
 
 def encode_refs(counts: dict[str, int]) -> str:
-    return "\n".join(f"{name}\t{n}" for name, n in counts.items())
+    return "\n".join([f"{name}\t{n}" for name, n in counts.items()])
 
 
 def decode_refs(blob: str) -> Counter[str]:
@@ -139,6 +139,7 @@ def symbol_rows(symbols: list[Symbol]) -> list[SymbolRow]:
 def chunk_rows(relative: str, chunks: list[Chunk], camel: dict[str, str]) -> list[ChunkRow]:
     seen: Counter[str] = Counter()
     rows: list[ChunkRow] = []
+    place = shown(relative)
     for c in chunks:
         occurrence = seen[c.content_hash]
         seen[c.content_hash] += 1
@@ -152,7 +153,7 @@ def chunk_rows(relative: str, chunks: list[Chunk], camel: dict[str, str]) -> lis
                 c.text,
                 camel_words(c.text, camel),
                 # The file is part of every chunk's context: "inventory/models.py".
-                f"{shown(relative)} | {c.context}" if c.context else shown(relative),
+                f"{place} | {c.context}" if c.context else place,
             )
         )
     return rows

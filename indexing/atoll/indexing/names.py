@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z]|\d|\b|_)|[A-Z]?[a-z]+|[A-Z]+|\d+")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -48,12 +49,20 @@ _NOISE = frozenset(
 
 def words(name: str) -> list[str]:
     """``getHTTPResponse_code`` → ``["get", "http", "response", "code"]``."""
-    return [w.lower() for w in _WORD.findall(name)]
+    return list(_words(name))
 
 
+# Cached per process: a full run meets the same names (``__init__``, ``setUp``,
+# ``getLogger``) in thousands of files, and splitting one is a regex each time.
+@lru_cache(maxsize=1 << 16)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(w.lower() for w in _WORD.findall(name))
+
+
+@lru_cache(maxsize=1 << 16)
 def search_terms(name: str) -> str:
     """The words FTS indexes for a symbol name: itself, its parts, joined parts, initials."""
-    parts = words(name)
+    parts = _words(name)
     lowered = name.lower()
     terms = [lowered, *parts]
     if len(parts) > 1:
@@ -87,7 +96,7 @@ def camel_identifiers(identifiers: Iterable[str]) -> dict[str, str]:
     and ignores case, so ``total_units`` and ``Inventory`` are found as they are.
     """
     return {
-        ident: " ".join(words(ident))
+        ident: " ".join(_words(ident))
         for ident in identifiers
         if not ident[1:].islower() and not ident.isupper() and not ident[1:].isdigit()
     }

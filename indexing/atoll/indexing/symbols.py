@@ -129,9 +129,9 @@ def _python_doc(node: Any) -> str:
     body = node.child_by_field_name("body")
     if body is None or body.named_child_count == 0:
         return ""
-    string = body.named_children[0]
+    string = body.named_child(0)  # not named_children: that lists the whole body
     if string.type == "expression_statement" and string.named_child_count:
-        string = string.named_children[0]  # older grammars wrap the docstring
+        string = string.named_child(0)  # older grammars wrap the docstring
     if string.type != "string":
         return ""
     content = [c for c in string.named_children if c.type == "string_content"]
