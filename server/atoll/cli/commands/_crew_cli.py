@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from atoll.agents.tools import CodeIndex
     from atoll.config import AtollConfig
 
-# The options the crew commands share, as parameter types (like atoll.cli.options).
-
 
 def setup(
     workspace: Path | None,
