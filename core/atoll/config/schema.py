@@ -13,13 +13,15 @@ property of its field, checked once in the loader:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 SECRET: dict[str, Any] = {"secret": True, "machine": True}
 MACHINE: dict[str, Any] = {"machine": True}
 WORKSPACE_PATH: dict[str, Any] = {"workspace_path": True}
 
 LogLevel = Literal["debug", "info", "warning", "error"]
+RunMode = Literal["auto", "crew", "solo"]  # agents.mode
+RUN_MODES: tuple[str, ...] = get_args(RunMode)
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ class AgentsConfig:
     command_timeout_s: float = 60.0
     # "crew": the roles in `roles`, one after the other; "solo": one agent with the
     # coder's tools; "auto": solo on the in-process model, the crew on an endpoint.
-    mode: Literal["auto", "crew", "solo"] = "auto"
+    mode: RunMode = "auto"
     # How answers become actions. "auto": forced native tool calls where the server has
     # them (tool_choice "required"), else constrained output (a JSON schema per role),
     # else native calls, else the text protocol. "constrained" falls back to "text".

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.syntax import Syntax
 
 from atoll.cli.common import choose_workspace, console, err_console, fail, load
+from atoll.config.schema import RUN_MODES
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool
@@ -38,7 +39,7 @@ def setup(
     if endpoint:
         sets = [*sets, f"agents.endpoint.base_url={endpoint}"]
     if mode:
-        if mode not in ("auto", "crew", "solo"):
+        if mode not in RUN_MODES:
             fail(f"--mode is crew, solo or auto, not {mode!r}", 2)
         sets = [*sets, f"agents.mode={mode}"]
     config = load(root, sets).config
