@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from atoll.agents.agent import describe_event as describe
 from atoll.config import load_config
 from atoll.server.crew.report import failure, outcome_text
-from atoll.server.crew.service import CrewError, describe, task_from, with_run_mode
+from atoll.server.crew.service import CrewError, task_from, with_run_mode
 
 
 def test_task_arguments() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any
 
@@ -26,6 +26,16 @@ EventSink = Callable[[dict[str, Any]], None]
 
 def ignore_event(event: dict[str, Any]) -> None:
     """The event sink of a run nobody watches."""
+
+
+def describe_event(event: Mapping[str, Any]) -> str:
+    """A role or step event as one progress line: the role, its step and the files touched
+    (the editor's work-done progress, the MCP server's progress notifications)."""
+    files = event.get("files") or []
+    touched = f" — files: {', '.join(files[:4])}{' …' if len(files) > 4 else ''}" if files else ""
+    if event["kind"] == "role":
+        return f"{event['role']}: starting{touched}"
+    return f"{event['role']} — step {event['step']}: {event['tool']}{touched}"
 
 
 MAX_CORRECTIONS = 2  # consecutive answers without a usable action before giving up

@@ -9,6 +9,7 @@ complete change, or a reviewable partial one.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -56,6 +57,11 @@ class CrewSettings:
 
     def role_limits(self, role: str) -> RoleLimits:
         return self.limits.get(role, RoleLimits())
+
+    def budget(self, cancel: threading.Event | None = None) -> RunBudget:
+        """A run's shared limits, starting now: its wall clock and its tokens."""
+        deadline = time.monotonic() + self.wall_clock_s
+        return RunBudget(deadline, self.max_run_tokens, cancel or threading.Event())
 
 
 @dataclass
@@ -143,9 +149,7 @@ class CrewRun:
         self.toolbox = ToolBox(
             staged, index, root, settings.command_timeout_s, sandbox=self.sandbox
         )
-        self.budget = budget or RunBudget(
-            deadline=time.monotonic() + settings.wall_clock_s, max_tokens=settings.max_run_tokens
-        )
+        self.budget = budget or settings.budget()
         self.stats: dict[str, RoleStats] = {}
 
     # -- construction -----------------------------------------------------------------------

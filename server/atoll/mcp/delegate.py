@@ -8,7 +8,6 @@ sandbox like every crew run's; the run is recorded and resumable with ``atoll ru
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,14 +20,6 @@ MAX_DIFF_CHARS = 200_000
 Report = Callable[[str], None]
 
 
-def _describe(event: dict[str, Any]) -> str:
-    files = ", ".join((event.get("files") or [])[:4])
-    where = f" ({files})" if files else ""
-    if event["kind"] == "role":
-        return f"{event['role']}: starting{where}"
-    return f"{event['role']} step {event.get('step', 0)}: {event.get('tool', '')}{where}"
-
-
 def run_crew(
     root: Path,
     config: AtollConfig,
@@ -39,7 +30,8 @@ def run_crew(
     cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """Run the crew on ``task`` (blocking) and return its result with the diff as text."""
-    from atoll.agents import CrewError, CrewRun, EndpointError, RunBudget
+    from atoll.agents import CrewError, CrewRun, EndpointError
+    from atoll.agents.agent import describe_event
     from atoll.agents.settings import ModelPool, crew_settings
 
     if not task.strip():
@@ -50,15 +42,11 @@ def run_crew(
         pool.check(settings.roles)
     except EndpointError as exc:
         return {"status": "failed", "reason": f"the crew cannot start: {exc}", "diff": ""}
-    budget = RunBudget(
-        deadline=time.monotonic() + settings.wall_clock_s,
-        max_tokens=settings.max_run_tokens,
-        cancel=cancel or threading.Event(),
-    )
+    budget = settings.budget(cancel)
 
     def on_event(event: dict[str, Any]) -> None:
         if report is not None and event["kind"] in ("role", "step"):
-            report(_describe(event))
+            report(describe_event(event))
 
     try:
         crew = CrewRun.start(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,17 +141,14 @@ def register(app: typer.Typer) -> None:
         if requirement is None and not resume:
             fail("give a REQUIREMENT file, or --resume RUN_ID", 2)
         task = _read_task(requirement) if requirement is not None else ""
-        from atoll.agents import CrewError, CrewRun, RunBudget
+        from atoll.agents import CrewError, CrewRun
         from atoll.agents.settings import crew_settings
 
         root, config, pool = setup(workspace, sets, endpoint, mode=mode)
         settings = crew_settings(config, root)
         view = ProgressView(as_json)
         cancel = threading.Event()
-        budget = RunBudget(
-            time.monotonic() + settings.wall_clock_s, settings.max_run_tokens, cancel
-        )
-        kwargs: dict[str, Any] = dict(model_for=pool, settings=settings, index=open_index(root, config, use_index), on_event=view, budget=budget)  # fmt: skip
+        kwargs: dict[str, Any] = dict(model_for=pool, settings=settings, index=open_index(root, config, use_index), on_event=view, budget=settings.budget(cancel))  # fmt: skip
         try:
             crew = (
                 CrewRun.resume(root, resume, **kwargs)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from atoll.config import AtollConfig
+from atoll.config.schema import RUN_MODES
 
 if TYPE_CHECKING:
     from atoll.agents import CrewResult
@@ -71,18 +71,9 @@ def with_run_mode(config: AtollConfig, args: tuple[Any, ...]) -> AtollConfig:
     mode = first.get("mode") if isinstance(first, dict) else None
     if mode is None:
         return config
-    if mode not in ("auto", "crew", "solo"):
+    if mode not in RUN_MODES:
         raise CrewError(f'atoll.delegate\'s "mode" is crew, solo or auto, not {mode!r}')
     return replace(config, agents=replace(config.agents, mode=mode))
-
-
-def describe(event: Mapping[str, Any]) -> str:
-    """A crew event as one progress line: the role, its step and the files touched."""
-    files = event.get("files") or []
-    touched = f" — files: {', '.join(files[:4])}{' …' if len(files) > 4 else ''}" if files else ""
-    if event["kind"] == "role":
-        return f"{event['role']}: starting{touched}"
-    return f"{event['role']} — step {event['step']}: {event['tool']}{touched}"
 
 
 def sandbox_status(config: AtollConfig) -> dict[str, Any]:
@@ -155,14 +146,11 @@ class CrewService:
         report: Callable[[str], None],
     ) -> CrewResult:
         """Stage and run; ``report`` gets a line per role and step (from the worker)."""
-        from atoll.agents import CrewRun, RunBudget
+        from atoll.agents import CrewRun
+        from atoll.agents.agent import describe_event
 
         settings = prepared.settings
-        budget = RunBudget(
-            deadline=time.monotonic() + settings.wall_clock_s,
-            max_tokens=settings.max_run_tokens,
-            cancel=cancel,
-        )
+        budget = settings.budget(cancel)
         active = ActiveRun("", cancel)
 
         def on_event(event: dict[str, Any]) -> None:
@@ -170,7 +158,7 @@ class CrewService:
                 active.role = event["role"]
                 active.step = event.get("step", 0)
                 active.files = tuple(event.get("files") or ())
-                report(describe(event))
+                report(describe_event(event))
 
         self.active = active
         try:
