@@ -334,14 +334,13 @@ def create(config: AtollConfig, on_state: StateListener | None) -> Created:
     except ModelNotFoundError as exc:
         raise BackendError(str(exc)) from None
     try:
-        info = read_gguf_metadata(resolved.path)
+        # The loaded model holds the GGUF's header: read once, by the first to load it.
+        lease = registry().local(LocalSpec.of(config, resolved.path))
     except GgufError as exc:
         raise BackendError(f"models.gguf: {exc}. Point it at a GGUF model file.") from None
-    try:
-        lease = registry().local(LocalSpec.of(config, resolved.path))
     except Exception as exc:
         raise BackendError(f"llama.cpp could not load {resolved.path}: {exc}") from None
-    return Created(lease, info, resolved.demo, resolved.name)
+    return Created(lease, lease.info, resolved.demo, resolved.name)
 
 
 BACKEND = Backend("llama_cpp", create)
