@@ -25,7 +25,14 @@ from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.models.llama_eval import Evaluator
 from atoll.models.llama_load import load_llama
 from atoll.models.stopping import Stopping
-from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
+from atoll.models.types import (
+    CHAT_TOKEN_CAP,
+    ChatLimits,
+    Generation,
+    Limits,
+    ModelUnavailableError,
+    Prompt,
+)
 from atoll.models.worker import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETION,
@@ -39,8 +46,6 @@ if TYPE_CHECKING:
     from atoll.config import AtollConfig
 
 log = logging.getLogger(__name__)
-# Hover explanations and other chat answers never hold the model longer than this.
-CHAT_TOKEN_CAP = 256
 
 
 class LlamaCppModel:
