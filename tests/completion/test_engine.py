@@ -126,7 +126,6 @@ async def test_warm_evaluates_without_generating_and_counts() -> None:
 async def test_recent_edits_come_from_edits_in_other_files(tmp_path: Path) -> None:
     model = ScriptedModel("")
     eng = engine(model, cache_size=0)
-    eng.root = tmp_path
     eng.prompts.snippets.root = tmp_path
     other = "def helper():\n    return 42\n"
     # Asking for a completion is not an edit: nothing is remembered.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from atoll.bench.harness import BenchContext
-from atoll.bench.lspdriver import LspError, LspProcess
+from atoll.bench.lspdriver import LspError, LspProcess, position
 
 CAPS = {"textDocument": {"inlineCompletion": {}}, "window": {"workDoneProgress": False}}
 
@@ -63,13 +63,6 @@ async def completion_status(lsp: LspProcess) -> dict[str, Any]:
         "workspace/executeCommand", {"command": "atoll.status", "arguments": []}
     )
     return dict(result.get("completion", {}))
-
-
-def position(text: str, offset: int) -> dict[str, int]:
-    """The LSP position (UTF-16) of ``offset``."""
-    start = text.rfind("\n", 0, offset) + 1
-    units = len(text[start:offset].encode("utf-16-le")) // 2
-    return {"line": text.count("\n", 0, offset), "character": units}
 
 
 def first_item(result: Any) -> str:

@@ -23,47 +23,29 @@ import time
 from pathlib import Path
 from typing import Any
 
+from atoll.bench._session import completion_status, first_item, settings, start_server
 from atoll.bench.harness import REPO, BenchContext, Suite, chart, percentiles
 from atoll.bench.humaneval import quality
 from atoll.bench.lspdriver import LspError, LspProcess
 
-CAPS = {"textDocument": {"inlineCompletion": {}}, "window": {"workDoneProgress": False}}
 SAMPLE = REPO / "samples" / "workspace" / "inventory" / "models.py"
 KEYSTROKE_S = 0.09  # ~110 characters a minute... per key; a steady typist
+# This suite's servers: no debounce, a generous time budget (unless a part says otherwise).
+DEFAULTS = {"time_budget_ms": 30000, "debounce_ms": 0}
 
 
 def _settings(ctx: BenchContext, **completion: Any) -> dict[str, Any]:
-    settings: dict[str, Any] = {
-        "completion": {"time_budget_ms": 30000, "debounce_ms": 0, **completion},
-        "indexing": {"enabled": False},
-    }
+    """Editor settings for the in-process engine: the model under test among them."""
+    editor = settings(**{**DEFAULTS, **completion})
     if ctx.model:
-        settings["models"] = {"gguf": ctx.model}
+        editor["models"] = {"gguf": ctx.model}
     if ctx.endpoint:
-        settings["completion"]["endpoint"] = {"base_url": ctx.endpoint}
-    return settings
+        editor["completion"]["endpoint"] = {"base_url": ctx.endpoint}
+    return editor
 
 
 async def _server(ctx: BenchContext, root: Path, **completion: Any) -> LspProcess:
-    lsp = await LspProcess.start(env={"ATOLL_INDEXING_EMBEDDINGS": "0"})
-    await lsp.initialize(root, CAPS, _settings(ctx, **completion))
-    deadline = time.monotonic() + 300
-    while True:
-        state = await _status(lsp)
-        if state.get("ready") or state.get("error"):
-            if state.get("error"):
-                raise RuntimeError(state["error"])
-            return lsp
-        if time.monotonic() > deadline:
-            raise RuntimeError("completion backend never got ready")
-        await asyncio.sleep(0.1)
-
-
-async def _status(lsp: LspProcess) -> dict[str, Any]:
-    result = await lsp.request(
-        "workspace/executeCommand", {"command": "atoll.status", "arguments": []}
-    )
-    return dict(result.get("completion", {}))
+    return await start_server(ctx, root, **{**DEFAULTS, **completion})
 
 
 def _open(lsp: LspProcess, path: Path, text: str, version: int = 1) -> str:
@@ -88,11 +70,6 @@ def _inline(uri: str, line: int, col: int, automatic: bool = False) -> dict[str,
         "position": {"line": line, "character": col},
         "context": {"triggerKind": 2 if automatic else 1},
     }
-
-
-def _first(result: Any) -> str:
-    items = (result or {}).get("items", []) if isinstance(result, dict) else result or []
-    return str(items[0]["insertText"]) if items else ""
 
 
 def _cursors(text: str, n: int) -> list[tuple[int, int]]:
@@ -131,7 +108,7 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
             start = time.perf_counter()
             await lsp.request("textDocument/inlineCompletion", _inline(uri, line, col))
             elapsed = (time.perf_counter() - start) * 1000
-            last = (await _status(lsp)).get("last", {})
+            last = (await completion_status(lsp)).get("last", {})
             t = last.get("timings_ms", {})
             inside = t.get("queue", 0.0) + t.get("prompt_eval", 0.0) + t.get("decode", 0.0)
             rtt.append(elapsed)
@@ -144,7 +121,7 @@ async def overhead(ctx: BenchContext, root: Path, n: int) -> dict[str, Any]:
             await backend.model.complete(prompt, max_tokens=8)
             direct.append((time.perf_counter() - start) * 1000)
         typeahead_ms = await _typeahead_ms(lsp, uri, text, n)
-        stats = (await _status(lsp)).get("stats", {})
+        stats = (await completion_status(lsp)).get("stats", {})
     finally:
         await lsp.close()
 
@@ -181,7 +158,7 @@ async def _typeahead_ms(lsp: LspProcess, uri: str, text: str, n: int) -> list[fl
         cut = [*lines[:line], half, *lines[line + 1 :]]
         version += 1
         _change(lsp, uri, "\n".join(cut), version)
-        shown = _first(
+        shown = first_item(
             await lsp.request("textDocument/inlineCompletion", _inline(uri, line, len(half)))
         )
         if len(shown) < 2:
@@ -212,7 +189,7 @@ async def _cache_hit_ms(
             start = time.perf_counter()
             await lsp.request("textDocument/inlineCompletion", _inline(uri, *a))
             cache_ms.append((time.perf_counter() - start) * 1000)
-        return cache_ms, (await _status(lsp)).get("stats", {})
+        return cache_ms, (await completion_status(lsp)).get("stats", {})
     finally:
         await lsp.close()
 
@@ -230,7 +207,7 @@ async def typing(ctx: BenchContext, root: Path, keystrokes: int) -> dict[str, An
     )[:keystrokes]
     lsp = await _server(ctx, root, debounce_ms=60)
     uri = _open(lsp, root / "models.py", base)
-    before = (await _status(lsp)).get("stats", {})
+    before = (await completion_status(lsp)).get("stats", {})
     pending: tuple[int, Any] | None = None
     shown = late = 0
     try:
@@ -249,12 +226,12 @@ async def typing(ctx: BenchContext, root: Path, keystrokes: int) -> dict[str, An
             await asyncio.sleep(KEYSTROKE_S)
             if pending[1].done() and not pending[1].cancelled():
                 with contextlib.suppress(LspError):
-                    shown += bool(_first(pending[1].result()))
+                    shown += bool(first_item(pending[1].result()))
         if pending is not None:
             with contextlib.suppress(LspError, TimeoutError):
-                shown += bool(_first(await asyncio.wait_for(pending[1], 60)))
+                shown += bool(first_item(await asyncio.wait_for(pending[1], 60)))
         await asyncio.sleep(0.5)  # let cancelled decodes report back
-        after = (await _status(lsp)).get("stats", {})
+        after = (await completion_status(lsp)).get("stats", {})
     finally:
         await lsp.close()
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after if isinstance(after[k], int)}

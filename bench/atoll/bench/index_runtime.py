@@ -15,7 +15,6 @@ from an embedding server, and the language server's memory once it sits idle.
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import subprocess
@@ -24,6 +23,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from atoll.bench.lspdriver import LspProcess
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "workspace"
 
@@ -128,56 +129,39 @@ def remote_embedding(folder: Path, sample: int, scratch: Path) -> dict[str, Any]
 
 
 async def _serve_rss(root: Path, embeddings: bool) -> dict[str, Any]:
-    from lsprotocol import types
-    from pygls.lsp.client import LanguageClient
-
-    env = {**os.environ, "ATOLL_INDEXING_EMBEDDINGS": "1" if embeddings else "0",
-           "ATOLL_COMPLETION_ENABLED": "0", "ATOLL_HOVER_EXPLAIN": "0"}  # fmt: skip
-    client = LanguageClient("atoll-bench", "0")
-    await client.start_io(sys.executable, "-m", "atoll.cli", "serve", env=env)
+    env = {
+        "ATOLL_INDEXING_EMBEDDINGS": "1" if embeddings else "0",
+        "ATOLL_COMPLETION_ENABLED": "0",
+        "ATOLL_HOVER_EXPLAIN": "0",
+    }
+    lsp = await LspProcess.start(env=env)
     try:
         started = time.perf_counter()
-        await client.initialize_async(
-            types.InitializeParams(
-                capabilities=types.ClientCapabilities(), root_uri=root.as_uri(),
-                process_id=os.getpid(),
-            )
-        )  # fmt: skip
-        client.initialized(types.InitializedParams())
-        first = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="Inv"))
+        await lsp.initialize(root, {})
+        first = await lsp.request("workspace/symbol", {"query": "Inv"})
         first_s = time.perf_counter() - started
         for _ in range(600):
-            state = await client.workspace_execute_command_async(
-                types.ExecuteCommandParams(command="atoll.status", arguments=[])
+            state = await lsp.request(
+                "workspace/executeCommand", {"command": "atoll.status", "arguments": []}
             )
             if isinstance(state, dict) and state.get("index", {}).get("state") == "ready":
                 break
             await asyncio.sleep(0.1)
         ready_s = time.perf_counter() - started
         await asyncio.sleep(3)  # idle
-        pid = client._server.pid if client._server else 0
         return {
             "first_workspace_symbol_results": len(first or []),
             "first_workspace_symbol_s": round(first_s, 2),
             "ready_s": round(ready_s, 2),
-            "idle_rss_mib": _rss_mib(pid),
-            "torch_loaded": _maps_torch(pid),
+            "idle_rss_mib": round(lsp.rss_mib(), 1),
+            "torch_loaded": _maps_torch(lsp.pid),
         }
     finally:
-        await asyncio.wait_for(client.shutdown_async(None), 10)
-        client.exit(None)
-        await client.stop()  # type: ignore[no-untyped-call]
+        await lsp.close()
 
 
 def _maps_torch(pid: int) -> bool:
     return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
-
-
-def _rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def idle_rss(scratch: Path) -> dict[str, Any]:

@@ -11,6 +11,13 @@ from pathlib import Path
 from typing import Any
 
 
+def position(text: str, offset: int) -> dict[str, int]:
+    """The LSP position (UTF-16) of ``offset`` in ``text``."""
+    start = text.rfind("\n", 0, offset) + 1
+    units = len(text[start:offset].encode("utf-16-le")) // 2
+    return {"line": text.count("\n", 0, offset), "character": units}
+
+
 class LspError(Exception):
     def __init__(self, error: dict[str, Any]) -> None:
         super().__init__(error.get("message", "error"))

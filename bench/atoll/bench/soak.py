@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from atoll.bench.harness import REPO, BenchContext, Suite, chart, percentiles
-from atoll.bench.lspdriver import LspError, LspProcess
+from atoll.bench.lspdriver import LspError, LspProcess, position
 
 ADVERTISED = {
     "textDocument/inlineCompletion": "inlineCompletionProvider",
@@ -88,13 +88,6 @@ class SoakReport:
         }
 
 
-def _position(text: str, offset: int) -> dict[str, int]:
-    before = text[:offset]
-    line = before.count("\n")
-    col = len(before) - (before.rfind("\n") + 1)
-    return {"line": line, "character": len(before[len(before) - col :].encode("utf-16-le")) // 2}
-
-
 def _keystroke(rng: random.Random, cursor: int, words: list[str]) -> tuple[int, int, str]:
     """One edit as (start, end, new text): mostly characters, some newlines and backspaces."""
     roll = rng.random()
@@ -145,7 +138,7 @@ class _Session:
 
     def type_one(self, rng: random.Random, report: SoakReport) -> None:
         start, end, new = _keystroke(rng, self.cursor, self.words)
-        range_ = {"start": _position(self.text, start), "end": _position(self.text, end)}
+        range_ = {"start": position(self.text, start), "end": position(self.text, end)}
         self.text = self.text[:start] + new + self.text[end:]
         self.cursor = start + len(new)
         self.version += 1
@@ -159,7 +152,7 @@ class _Session:
         report.edits += 1
 
     def ask(self, method: str, rng: random.Random, report: SoakReport) -> None:
-        pos = _position(self.text, self.cursor)
+        pos = position(self.text, self.cursor)
         params = _request_params(method, self.uri, pos, rng, self.words)
         request_id, future = self.server.send(method, params)
         report.requests[method] = report.requests.get(method, 0) + 1

@@ -192,9 +192,6 @@ class SnippetFinder:
                 pass
         return path.name
 
-    def cached(self, current: str, above: str) -> list[ContextFile] | None:
-        return self._cache.get((current, above))
-
     def find(
         self,
         index: CodeIndex,
@@ -213,26 +210,24 @@ class SnippetFinder:
             return self._cache[key]
         found: list[ContextFile] = []
         seen: set[str] = set()
+
+        def add(path: Path, line: int, text: str) -> None:
+            """A snippet, unless the prompt's window shows its lines or it came already."""
+            rel = self.relative(path)
+            if rel == current and skip_lines[0] <= line <= skip_lines[1]:
+                return
+            if text and text not in seen:
+                seen.add(text)
+                found.append(ContextFile(rel, text))
+
         try:
             for name in identifiers_near(above[-8:]):
                 for symbol in list(index.definitions(name))[:2]:
-                    rel = self.relative(symbol.path)
-                    if rel == current and skip_lines[0] <= symbol.start_line <= skip_lines[1]:
-                        continue
-                    text = symbol.signature.strip()
-                    if text and text not in seen:
-                        seen.add(text)
-                        found.append(ContextFile(rel, text))
+                    add(symbol.path, symbol.start_line, symbol.signature.strip())
             query = "\n".join(line for line in above[-3:] if line.strip())
             if query.strip():
                 for hit in list(index.search(query, k=3)):
-                    rel = self.relative(hit.path)
-                    if rel == current and skip_lines[0] <= hit.start_line <= skip_lines[1]:
-                        continue
-                    text = "\n".join(hit.text.split("\n")[:24]).rstrip()
-                    if text and text not in seen:
-                        seen.add(text)
-                        found.append(ContextFile(rel, text))
+                    add(hit.path, hit.start_line, "\n".join(hit.text.split("\n")[:24]).rstrip())
         except Exception as exc:  # the index is optional: never fail a completion for it
             log.debug("index context unavailable: %s", exc)
         self._cache[key] = found

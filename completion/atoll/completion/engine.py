@@ -38,6 +38,8 @@ SINGLE_LINE_TOKENS = 32
 # Per-request records kept for `atoll.status` (benchmarks read them).
 HISTORY = 64
 STOPPED = ("cancelled", "preempted")
+# What a generation cost, as a request's record and result show it.
+COSTS = ("prompt_tokens", "cached_tokens", "evaluated_tokens", "decode_tokens", "finish")
 
 
 class CompletionEngine:
@@ -53,7 +55,6 @@ class CompletionEngine:
         self.model = model
         self.template = template
         self.config = config
-        self.root = around.get("root")
         self.prompts = PromptBuilder(model.count_tokens, template, config, **around)
         self.cache = LruCache(config.cache_size)
         self.typeahead = TypeAhead()
@@ -121,8 +122,8 @@ class CompletionEngine:
         g = await self._run_model(request, prompt, max_tokens, deadline)
         if isinstance(g, str):  # it never ran: "superseded" or "unavailable"
             return result("", g, **extra)
-        timings.update(queue=g.queue_ms, prompt_eval=g.prompt_ms, decode=g.decode_ms)
-        stats = {**_costs(g), **extra}
+        timings.update(_model_timings(g))
+        stats = {**{k: getattr(g, k) for k in COSTS}, **extra}
         if g.finish in STOPPED:
             self.stats.cancelled += 1
             self.stats.wasted_tokens += g.decode_tokens
@@ -201,8 +202,7 @@ class CompletionEngine:
             self.stats.skipped += 1
             return
         g = call.result()
-        timings = {"queue": g.queue_ms, "prompt_eval": g.prompt_ms, "decode": g.decode_ms}
-        self._record("abandoned", timings, vars(g), request)
+        self._record("abandoned", _model_timings(g), vars(g), request)
         self.stats.cancelled += 1
         self.stats.count(g, wasted=True)
 
@@ -213,10 +213,9 @@ class CompletionEngine:
         extra: dict[str, Any],
         request: CompletionRequest,
     ) -> None:
-        keep = ("prompt_tokens", "cached_tokens", "evaluated_tokens", "decode_tokens", "finish")
         entry: dict[str, Any] = {"n": next(self._seq), "source": source}
         entry.update(offset=request.offset, chars=len(request.text))
-        entry.update({k: extra[k] for k in keep if k in extra})
+        entry.update({k: extra[k] for k in COSTS if k in extra})
         entry["timings_ms"] = {k: round(v, 2) for k, v in timings.items()}
         self.history.append(entry)
 
@@ -273,12 +272,6 @@ class CompletionEngine:
             log.info("warm-up skipped: %s", exc)
 
 
-def _costs(g: Generation) -> dict[str, Any]:
-    """What a generation cost, as the request's record shows it."""
-    return {
-        "prompt_tokens": g.prompt_tokens,
-        "cached_tokens": g.cached_tokens,
-        "evaluated_tokens": g.evaluated_tokens,
-        "decode_tokens": g.decode_tokens,
-        "finish": g.finish,
-    }
+def _model_timings(g: Generation) -> dict[str, float]:
+    """Where a generation's time went, as a request's timings show it."""
+    return {"queue": g.queue_ms, "prompt_eval": g.prompt_ms, "decode": g.decode_ms}

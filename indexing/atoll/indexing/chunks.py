@@ -90,7 +90,6 @@ class _Cutter:
         self.language = language
         self.lines = text.split("\n")
         self.max_bytes = max(64, max_tokens * BYTES_PER_TOKEN)
-        self.max_tokens = max_tokens
         # Bytes up to each line, so a span's size is one subtraction.
         self.offsets = [0, *accumulate(len(line) + 1 for line in self.lines)]
         self.out: list[Chunk] = []

@@ -8,6 +8,7 @@ log line each; they never fail the run.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -58,11 +59,7 @@ def run_full(
     todo: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    def skip(rel: str, why: str) -> None:
-        stats.skipped += 1
-        stats.notes.append(f"{shown(rel)}: {why}")
-        log.info("skipped %s: %s", shown(rel), why)
-
+    skip = functools.partial(_skipped, stats)
     for rel, st in walk(root, settings.excludes, follow_links=settings.follow_links, skipped=skip):
         stats.files += 1
         if why := storable(rel):
@@ -128,9 +125,7 @@ def _write_all(
 
     for done, facts in enumerate(analyze_many(settings, todo), 1):
         if facts.skipped or facts.state is None:
-            stats.skipped += 1
-            stats.notes.append(f"{shown(facts.relative)}: {facts.skipped}")
-            log.info("skipped %s: %s", shown(facts.relative), facts.skipped)
+            _skipped(stats, facts.relative, facts.skipped)
             if facts.relative in known:
                 dropped.append(facts.relative)
         elif facts.unchanged:
@@ -150,13 +145,24 @@ def _write_all(
     return removed
 
 
-def analyze_one(settings: RunSettings, relative: str, known: str = "") -> FileFacts:
+def _skipped(stats: IndexStats, relative: str, why: str) -> None:
+    """A file the run passes over: counted, noted for the summary, logged."""
+    stats.skipped += 1
+    stats.notes.append(f"{shown(relative)}: {why}")
+    log.info("skipped %s: %s", shown(relative), why)
+
+
+def analyze_one(
+    settings: RunSettings, relative: str, known: str = "", text: str | None = None
+) -> FileFacts:
+    """One file's facts under ``settings`` (``text``: an unsaved buffer)."""
     return analyze(
         Path(settings.root),
         relative,
         max_bytes=settings.max_bytes,
         chunk_tokens=settings.chunk_tokens,
         known_hash=known,
+        text=text,
         line_windows=settings.line_windows,
     )
 

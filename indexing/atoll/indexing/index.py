@@ -22,10 +22,10 @@ from atoll import languages
 from atoll.codeindex import SearchScope
 from atoll.config import AtollConfig
 from atoll.indexing import writes
-from atoll.indexing.analyze import FileFacts, analyze, parse_text
+from atoll.indexing.analyze import parse_text
 from atoll.indexing.embed import EmbeddingError
 from atoll.indexing.files import storable, to_db
-from atoll.indexing.full_run import RunSettings, run_full
+from atoll.indexing.full_run import RunSettings, analyze_one, run_full
 from atoll.indexing.lock import Holder, WriterLock, holder
 from atoll.indexing.lookup import SymbolSearch, row_to_symbol
 from atoll.indexing.model import IndexStats, Progress, SearchHit, Symbol
@@ -174,7 +174,7 @@ class WorkspaceIndex:
                 self.remove_file(path)
                 return
             known = self.store.file_state(rel)
-            facts = self._analyze(rel, known.hash if known else "", text)
+            facts = analyze_one(self._settings(), rel, known.hash if known else "", text)
             refs = writes.RefTally()
             stats = IndexStats()
             if facts.skipped or facts.state is None:
@@ -187,18 +187,6 @@ class WorkspaceIndex:
                 written = writes.write_files(self.store, [facts], refs, known=kept, apply_refs=True)
                 removed = written.chunks
             self._sync_vectors(removed, stats, None)
-
-    def _analyze(self, relative: str, known: str, text: str | None) -> FileFacts:
-        settings = self._settings()
-        return analyze(
-            self.root,
-            relative,
-            max_bytes=settings.max_bytes,
-            chunk_tokens=settings.chunk_tokens,
-            known_hash=known,
-            text=text,
-            line_windows=settings.line_windows,
-        )
 
     def remove_file(self, path: Path) -> None:
         """Forget everything about one file (or every file under a removed folder)."""

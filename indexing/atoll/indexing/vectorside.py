@@ -40,7 +40,10 @@ from atoll.indexing.vectors import (
 )
 
 log = logging.getLogger(__name__)
-Pending = list[tuple[int, str, str, str, str, int]]  # see SymbolStore.pending_chunks
+PendingChunk = tuple[int, str, str, str, str, int]  # see SymbolStore.pending_chunks
+# Pending chunks with what is embedded of each (chunk_views): the texts sent to the
+# model and the points stored come from the one list.
+Batch = list[tuple[PendingChunk, list[str]]]
 
 
 class VectorSide:
@@ -220,13 +223,13 @@ class VectorSide:
         for batch, embedded in pipelined(embedder, self._batches(vectors, embedder), _texts):
             ids, payloads = _points(batch)
             vectors.upsert(ids, embedded, payloads)
-            self.store.mark_embedded(row[0] for row in batch)
+            self.store.mark_embedded(row[0] for row, _ in batch)
             done += len(batch)
             if progress:
                 progress(min(done, total), total, "", phase="embedding")
         return done
 
-    def _batches(self, vectors: VectorStore, embedder: Embedder) -> Iterator[Pending]:
+    def _batches(self, vectors: VectorStore, embedder: Embedder) -> Iterator[Batch]:
         after = -1
         while not self.closed:
             rows = self.store.pending_chunks(embedder.batch * 8, after)
@@ -239,7 +242,7 @@ class VectorSide:
                 self.store.mark_embedded(have)
                 rows = [row for row in rows if row[0] not in have]
             for i in range(0, len(rows), embedder.batch):
-                yield rows[i : i + embedder.batch]
+                yield [(row, chunk_views(row[3], row[4])) for row in rows[i : i + embedder.batch]]
 
     # -- querying ------------------------------------------------------------------
     def query(
@@ -316,17 +319,17 @@ def chunk_views(context: str, text: str) -> list[str]:
     return [f"{context}\n{view}" if context else view for view in embedding_views(text)]
 
 
-def _texts(batch: Pending) -> list[str]:
-    return [view for _, _, _, context, text, _ in batch for view in chunk_views(context, text)]
+def _texts(batch: Batch) -> list[str]:
+    return [view for _, views in batch for view in views]
 
 
-def _points(batch: Pending) -> tuple[list[int], list[dict[str, Any]]]:
+def _points(batch: Batch) -> tuple[list[int], list[dict[str, Any]]]:
     """Point ids and payloads for ``_texts(batch)``, in the same order."""
     ids: list[int] = []
     payloads: list[dict[str, Any]] = []
-    for cid, path, lang, _, text, _ in batch:
+    for (cid, path, lang, _, _, _), views in batch:
         base = {"language": lang, "dirs": dir_prefixes(path), "kind": "chunk"}
-        for n, point in enumerate(view_ids(cid, len(embedding_views(text)))):
+        for n, point in enumerate(view_ids(cid, len(views))):
             ids.append(point)
             payloads.append({**base, "chunk": cid} if n else base)
     return ids, payloads

@@ -201,7 +201,6 @@ def qdrant(ctx: DoctorContext) -> list[CheckResult]:
     config = ctx.loaded.config
     if not (config.indexing.enabled and config.indexing.embeddings):
         return [CheckResult("qdrant", Status.SKIP, "indexing.embeddings is off: no vectors")]
-    want = configured_embedding(config, ctx.timeout_s)
     url = config.indexing.qdrant_url
     if not url:
         store = (ctx.workspace / config.indexing.index_dir).resolve()
@@ -210,6 +209,9 @@ def qdrant(ctx: DoctorContext) -> list[CheckResult]:
             return [CheckResult("qdrant", Status.OK, f"{where} (not built yet: indexed on start)")]
         manifest = _manifest_result(store, config)
         return [CheckResult("qdrant", Status.OK, where), *([manifest] if manifest else [])]
+    # Only a Qdrant server needs it (its collection's name holds the model and the
+    # dimension); with an embedding server that is one more request to it.
+    want = configured_embedding(config, ctx.timeout_s)
     try:
         client = qdrant_client_for(url, config.indexing.qdrant_api_key, ctx.timeout_s)
     except ValueError as exc:

@@ -102,20 +102,19 @@ def cursor_clamped(
     """Text, offset and position of a cursor, a character past the line's end clamped
     to it; None when there is nothing there (unreadable document, line past the end)."""
     try:
-        cursor = cursor_at(server, uri, position)
-        return cursor.text, cursor.offset, position
-    except DocumentError:
-        pass
-    try:
         text = document_text(server, uri)
     except DocumentError as exc:
         log.info("no completion for %s: %s", uri, exc)
         return None
-    end = positions.line_end(text, position.line, positions.encoding_of(server))
+    encoding = positions.encoding_of(server)
+    try:
+        return text, positions.offset_at(text, position, encoding), position
+    except positions.PositionError:
+        pass
+    end = positions.line_end(text, position.line, encoding)
     if end is None:
         return None  # past the end: an empty answer, not a guess
     try:
-        cursor = cursor_at(server, uri, end)
-    except DocumentError:
+        return text, positions.offset_at(text, end, encoding), end
+    except positions.PositionError:
         return None
-    return cursor.text, cursor.offset, end

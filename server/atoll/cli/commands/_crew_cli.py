@@ -16,10 +16,8 @@ from atoll.cli.common import choose_workspace, console, err_console, fail, load
 
 if TYPE_CHECKING:
     from atoll.agents.settings import ModelPool
-    from atoll.agents.tools import CodeIndex
     from atoll.config import AtollConfig
-
-# The options the crew commands share, as parameter types (like atoll.cli.options).
+    from atoll.indexing import WorkspaceIndex
 
 
 def setup(
@@ -59,7 +57,7 @@ def setup(
     return root, config, pool
 
 
-def open_index(root: Path, config: AtollConfig, enabled: bool) -> CodeIndex | None:
+def open_index(root: Path, config: AtollConfig, enabled: bool) -> WorkspaceIndex | None:
     """The workspace index when one exists (``atoll index`` builds it); ``None`` otherwise."""
     if not enabled or not (root / config.indexing.index_dir).exists():
         return None

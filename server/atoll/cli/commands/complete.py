@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 
+from atoll.cli.commands._crew_cli import open_index
 from atoll.cli.common import console, err_console, fail, print_json, workspace_config
 from atoll.cli.options import AsJson, Sets, Workspace
 from atoll.cli.suggestion import outcome
@@ -88,14 +89,7 @@ def register(app: typer.Typer) -> None:
                 backend = create_backend(config)
             except BackendError as exc:
                 fail(str(exc))
-        code_index: Any = None
-        if index:
-            try:
-                from atoll.indexing import WorkspaceIndex
-
-                code_index = WorkspaceIndex.open(root, config, write=False)
-            except Exception as exc:
-                err_console.print(f"[yellow]index unavailable:[/] {exc}", highlight=False)
+        code_index = open_index(root, config, index)
         engine = CompletionEngine(
             backend.model, backend.template, config.completion, root=root, index=lambda: code_index
         )
