@@ -213,7 +213,7 @@ class _Reader:
             raise GgufError(f"{self.path}: implausible string length {length} (corrupt file?)")
         return self.read(length).decode("utf-8", errors="replace")
 
-    def value(self, kind: int, *, keep: bool = True) -> Any:
+    def value(self, kind: int) -> Any:
         if kind in _SCALARS:
             return self.scalar(_SCALARS[kind])
         if kind == _STRING:
@@ -223,16 +223,11 @@ class _Reader:
             count = self.scalar("<Q")
             if count > 1 << 28:
                 raise GgufError(f"{self.path}: implausible array length {count} (corrupt file?)")
-            if not keep and item_kind in _SCALARS:
-                self.stream.seek(count * struct.calcsize(_SCALARS[item_kind]), 1)
-                return None
-            if item_kind in _SCALARS and item_kind != _STRING:
+            if item_kind in _SCALARS:
                 fmt = _SCALARS[item_kind]
-                width = struct.calcsize(fmt)
-                raw = self.read(count * width)
+                raw = self.read(count * struct.calcsize(fmt))
                 return list(struct.unpack(f"<{count}{fmt[1:]}", raw))
-            items = [self.value(item_kind, keep=keep) for _ in range(count)]
-            return items if keep else None
+            return [self.value(item_kind) for _ in range(count)]
         raise GgufError(f"{self.path}: unknown metadata value type {kind} (corrupt file?)")
 
 

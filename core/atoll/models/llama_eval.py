@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from atoll.models.kv import Reuse, plan_reuse
+from atoll.models.stopping import stop_reason
 from atoll.models.worker import CancelFlag
 
 SLICE_S = 0.06  # a prompt batch takes about this long (sized from the measured speed)
@@ -150,13 +151,13 @@ class Evaluator:
         n = start
         size = self.first_batch()
         while n < len(tokens):
-            why = stop_reason(cancel, deadline, self.abort)
+            why = _stop_reason(cancel, deadline, self.abort)
             if why:
                 return n, why
             chunk = tokens[n : n + size]
             started = time.perf_counter()
             if not self.decode(chunk, n):
-                return n, stop_reason(cancel, deadline, self.abort) or "cancelled"
+                return n, _stop_reason(cancel, deadline, self.abort) or "cancelled"
             if size == self.first_batch():
                 self._measured(len(chunk), time.perf_counter() - started)
             n += len(chunk)
@@ -207,14 +208,7 @@ class Evaluator:
         llm._requires_eval = True
 
 
-def stop_reason(
-    cancel: threading.Event | None, deadline: float | None, abort: AbortSwitch | None = None
-) -> str:
-    """ "preempted", "cancelled", "deadline" or "" (go on)."""
-    if cancel is not None and cancel.is_set():
-        return str(getattr(cancel, "reason", "") or "cancelled")
-    if deadline is not None and time.monotonic() >= deadline:
-        return "deadline"
-    if abort is not None and abort.tripped:
-        return "deadline"  # only the deadline timer trips it without a cancel
-    return ""
+def _stop_reason(cancel: threading.Event | None, deadline: float | None, abort: AbortSwitch) -> str:
+    """:func:`~atoll.models.stopping.stop_reason`, or "deadline" once ``abort`` tripped
+    (only the deadline timer trips it without a cancel)."""
+    return stop_reason(cancel, deadline) or ("deadline" if abort.tripped else "")

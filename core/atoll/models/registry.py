@@ -19,6 +19,8 @@ from atoll.models.types import ChatLimits, Generation, Limits, Prompt
 if TYPE_CHECKING:
     from atoll.config import AtollConfig
     from atoll.models.backends.llama_cpp import LlamaCppModel
+    from atoll.models.gguf import GgufInfo
+    from atoll.models.worker import ModelWorker
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,11 @@ class Lease:
         return self.local.name
 
     @property
-    def worker(self) -> Any:
+    def worker(self) -> ModelWorker:
         return self.local.worker
 
     @property
-    def info(self) -> Any:
+    def info(self) -> GgufInfo:
         return self.local.info
 
     def count_tokens(self, text: str) -> int:

@@ -20,6 +20,16 @@ def first_stop(text: str, stops: tuple[str, ...]) -> int | None:
     return min(found) if found else None
 
 
+def stop_reason(cancel: threading.Event | None, deadline: float | None) -> str:
+    """ "preempted" or "cancelled" (a :class:`CancelFlag`'s reason), "deadline", or ""
+    (go on)."""
+    if cancel is not None and cancel.is_set():
+        return str(getattr(cancel, "reason", "") or "cancelled")
+    if deadline is not None and time.monotonic() >= deadline:
+        return "deadline"
+    return ""
+
+
 @dataclass
 class Stopping:
     """Feed it the text so far after each piece; it says whether to go on."""
@@ -51,10 +61,7 @@ class Stopping:
 
     def interrupted(self) -> bool:
         """Cancelled, preempted or out of time (sets ``finish``)."""
-        if self.cancel is not None and self.cancel.is_set():
-            self.finish = str(getattr(self.cancel, "reason", "") or "cancelled")
-            return True
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            self.finish = "deadline"
-            return True
-        return False
+        why = stop_reason(self.cancel, self.deadline)
+        if why:
+            self.finish = why
+        return bool(why)

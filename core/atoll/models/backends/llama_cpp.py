@@ -25,7 +25,14 @@ from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.models.llama_eval import Evaluator
 from atoll.models.llama_load import load_llama
 from atoll.models.stopping import Stopping
-from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
+from atoll.models.types import (
+    CHAT_TOKEN_CAP,
+    ChatLimits,
+    Generation,
+    Limits,
+    ModelUnavailableError,
+    Prompt,
+)
 from atoll.models.worker import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETION,
@@ -39,8 +46,6 @@ if TYPE_CHECKING:
     from atoll.config import AtollConfig
 
 log = logging.getLogger(__name__)
-# Hover explanations and other chat answers never hold the model longer than this.
-CHAT_TOKEN_CAP = 256
 
 
 class LlamaCppModel:
@@ -334,14 +339,13 @@ def create(config: AtollConfig, on_state: StateListener | None) -> Created:
     except ModelNotFoundError as exc:
         raise BackendError(str(exc)) from None
     try:
-        info = read_gguf_metadata(resolved.path)
+        # The loaded model holds the GGUF's header: read once, by the first to load it.
+        lease = registry().local(LocalSpec.of(config, resolved.path))
     except GgufError as exc:
         raise BackendError(f"models.gguf: {exc}. Point it at a GGUF model file.") from None
-    try:
-        lease = registry().local(LocalSpec.of(config, resolved.path))
     except Exception as exc:
         raise BackendError(f"llama.cpp could not load {resolved.path}: {exc}") from None
-    return Created(lease, info, resolved.demo, resolved.name)
+    return Created(lease, lease.info, resolved.demo, resolved.name)
 
 
 BACKEND = Backend("llama_cpp", create)

@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any, Unpack
 from atoll.models.backends import Backend, BackendError, Created, StateListener
 from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.models.stopping import Stopping
-from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
+from atoll.models.types import (
+    CHAT_TOKEN_CAP,
+    ChatLimits,
+    Generation,
+    Limits,
+    ModelUnavailableError,
+    Prompt,
+)
 from atoll.models.wire import (
     MalformedAnswerError,
     chat_body,
@@ -43,7 +50,6 @@ if TYPE_CHECKING:
     from atoll.config import AtollConfig
 
 log = logging.getLogger(__name__)
-CHAT_TOKEN_CAP = 256
 PROBE_TIMEOUT_S = 3.0
 # Requests in a row that reached the deadline without a single piece of text: the
 # server is stuck (or far too slow for completion), which is an outage to the user.
