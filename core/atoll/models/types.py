@@ -13,9 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, Required, TypedDict, Unpack, runtime_checkable
 
-# Hover explanations and other chat answers never hold the model longer than this.
-CHAT_TOKEN_CAP = 256
-
 
 class ModelUnavailableError(RuntimeError):
     """The backend cannot answer now (not loaded, server down, backing off)."""

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from atoll.config import AtollConfig
 
 StateListener = Callable[[bool, str], None]
+# Every backend caps a chat answer (hover explanations and other short answers) at this
+# many tokens, so one never holds the model long while typing waits.
+CHAT_TOKEN_CAP = 256
 
 
 class BackendError(RuntimeError):

@@ -20,19 +20,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
-from atoll.models.backends import Backend, BackendError, Created, StateListener
+from atoll.models.backends import CHAT_TOKEN_CAP, Backend, BackendError, Created, StateListener
 from atoll.models.gguf import GgufError, GgufInfo, read_gguf_metadata
 from atoll.models.llama_eval import Evaluator
 from atoll.models.llama_load import load_llama
 from atoll.models.stopping import Stopping
-from atoll.models.types import (
-    CHAT_TOKEN_CAP,
-    ChatLimits,
-    Generation,
-    Limits,
-    ModelUnavailableError,
-    Prompt,
-)
+from atoll.models.types import ChatLimits, Generation, Limits, ModelUnavailableError, Prompt
 from atoll.models.worker import (
     PRIORITY_CHAT,
     PRIORITY_COMPLETION,
